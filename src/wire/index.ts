@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './bytes.js';
+export * from './framing.js';
+export * from './peer.js';
+export * from './file.js';
