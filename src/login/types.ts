@@ -1,0 +1,91 @@
+/**
+ * What the rest of icqxfer needs from a login. LoginSession (src/login/session.ts)
+ * implements it; the transfer engine depends only on this interface, so tests can stand in
+ * a fake and peer-to-peer mode needs none.
+ */
+
+/** A contact's presence, from 0x006E USER_ONLINE. */
+export interface PeerPresence {
+  uin: number;
+  /** The address the server saw the peer's UDP packets come from. */
+  ip: string;
+  /** The peer's TCP message listener (LOGIN PORT); 0 = none. */
+  port: number;
+  /** The LAN IP the peer put in its LOGIN (may be 0.0.0.0). */
+  realIp: string;
+  /** 0x04 = reachable directly; anything else = indirect only. */
+  tcpFlag: number;
+  status: number;
+  tcpVersion: number;
+}
+
+/** A reverse-connect request that reached us (relayed 0x015E, PROTOCOL.md §2.3/§4). */
+export interface ReverseConnectRequest {
+  /** Who asks us to connect. */
+  requesterUin: number;
+  /** Where to connect: the requester's IP (filled in by the server when it sent 0). */
+  ip: string;
+  /** The requester's listener we must connect to (MY_PORT). */
+  port: number;
+  tcpFlag: number;
+  /** Our port that the requester failed to reach (message port or a file port). */
+  otherPort: number;
+  tcpVersion: number;
+}
+
+/** What we send in a 0x015E. */
+export interface ReverseConnectParams {
+  targetUin: number;
+  /** Our IP; '0.0.0.0' lets the server fill in the address it sees. */
+  ip: string;
+  /** The listener the target must connect to. */
+  port: number;
+  /** The target's port we could not reach. */
+  otherPort: number;
+}
+
+export interface IncomingMessage {
+  from: number;
+  type: number;
+  text: string;
+  /** Set for stored (offline) messages: when the server received them. */
+  time?: Date;
+}
+
+export interface LoginResult {
+  uin: number;
+  /** The address the server saw us at. */
+  ip: string;
+}
+
+/**
+ * Events: 'online' (PeerPresence), 'offline' ({ uin }), 'status' ({ uin, status }),
+ * 'reverse-connect' (ReverseConnectRequest), 'message' (IncomingMessage),
+ * 'relogin' (after 0x00F0 or a lost server, once logged in again),
+ * 'server-gone' (IcqError: retransmits exhausted or logged off; the session keeps trying
+ * to log in again until close()).
+ */
+export interface Presence {
+  readonly uin: number;
+  /** Our address as the server saw it, once logged in. */
+  readonly observedIp: string | undefined;
+  /** Watch these UINs (0x0406; also 0x053C for one added later). */
+  addContacts(uins: number[]): void;
+  /** The last presence seen for uin, if online. */
+  getPresence(uin: number): PeerPresence | undefined;
+  /**
+   * Resolves with the presence once uin is online (at once if it already is). Rejects with
+   * IcqError PEER_OFFLINE after timeoutMs (the contact is added if it was not watched).
+   */
+  waitForOnline(uin: number, timeoutMs: number): Promise<PeerPresence>;
+  /** Send 0x015E through the server; resolves when the server ACKed it. */
+  sendReverseConnect(params: ReverseConnectParams): Promise<void>;
+  on(event: 'online', listener: (p: PeerPresence) => void): this;
+  on(event: 'offline', listener: (p: { uin: number }) => void): this;
+  on(event: 'status', listener: (p: { uin: number; status: number }) => void): this;
+  on(event: 'reverse-connect', listener: (r: ReverseConnectRequest) => void): this;
+  on(event: 'message', listener: (m: IncomingMessage) => void): this;
+  on(event: 'relogin', listener: () => void): this;
+  on(event: 'server-gone', listener: (err: Error) => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
+}

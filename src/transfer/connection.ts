@@ -1,0 +1,133 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { FrameDecoder } from '../wire/framing.js';
+import { encodeFrame } from '../wire/framing.js';
+import { IcqError, ErrorCode } from '../errors.js';
+
+export interface PeerConnectionOptions {
+  /** Largest frame body accepted (default 65535). */
+  maxFrameSize?: number;
+  /** Drop the connection after this long without traffic in either direction; 0 = never. */
+  idleTimeoutMs?: number;
+}
+
+export type FrameHandler = (body: Buffer) => void;
+
+/**
+ * One framed TCP connection to a peer. The socket feeds chunks into a FrameDecoder; each
+ * frame goes to the current handler, which the owning state machine swaps as its state
+ * changes (init → messages, or init → file session). Frames that arrive while no handler is
+ * set wait in a queue, with the socket paused, so a hand-over never loses a frame.
+ *
+ * Events: 'error' (IcqError/IcqProtocolError, at most once), 'close' (always, once).
+ */
+export class PeerConnection extends EventEmitter {
+  readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private handler: FrameHandler | null = null;
+  private readonly queue: Buffer[] = [];
+  private failed = false;
+  closed = false;
+
+  constructor(socket: Socket, options: PeerConnectionOptions = {}) {
+    super();
+    this.socket = socket;
+    this.decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize ?? 0xffff });
+    socket.setNoDelay(true);
+    this.setIdleTimeout(options.idleTimeoutMs ?? 0);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('timeout', () =>
+      this.fail(new IcqError(ErrorCode.IDLE_TIMEOUT, `no traffic from ${this.remote} for ${socket.timeout} ms`)),
+    );
+    socket.on('error', (err) =>
+      this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${this.remote}: ${err.message}`, { cause: err })),
+    );
+    socket.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  /** Idle limit in ms (0 = none). A paused transfer turns it off while paused. */
+  setIdleTimeout(ms: number): void {
+    this.socket.setTimeout(ms);
+  }
+
+  /** Route every following frame (and any queued ones) to handler; null queues them. */
+  setHandler(handler: FrameHandler | null): void {
+    this.handler = handler;
+    if (handler === null) return;
+    while (this.queue.length > 0 && this.handler === handler && !this.failed) {
+      this.deliver(this.queue.shift()!);
+    }
+    if (this.queue.length === 0 && this.handler !== null) this.socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failed) return;
+    try {
+      this.decoder.push(chunk, (frame) => {
+        if (this.failed) return;
+        if (this.handler === null) {
+          this.queue.push(frame);
+          this.socket.pause();
+        } else {
+          this.deliver(frame);
+        }
+      });
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private deliver(frame: Buffer): void {
+    try {
+      this.handler!(frame);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Frame and send one packet body. Returns false when the socket buffer is full. */
+  send(body: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    return this.socket.write(encodeFrame(body));
+  }
+
+  /** Send bytes that are already framed (the data path builds many frames per write). */
+  sendRaw(framed: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    return this.socket.write(framed);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.queue.length === 0) this.socket.resume();
+  }
+
+  /** Report err once (as 'error') and destroy the socket. */
+  fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.handler = null;
+    this.emit('error', err);
+    this.socket.destroy();
+  }
+
+  /** Flush what was written, then close. */
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.handler = null;
+    this.socket.destroy();
+  }
+}
