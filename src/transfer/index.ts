@@ -1,0 +1,3 @@
+export * from './events.js';
+export * from './options.js';
+export { PeerConnection } from './connection.js';

@@ -1,0 +1,139 @@
+import type { EventSink } from './events.js';
+
+/** Every wait has a limit (DESIGN.md); all in milliseconds here, seconds on the CLI. */
+export interface TimeoutOptions {
+  /** A TCP connect() that has not completed by then fails (default 10 s). */
+  connectTimeoutMs?: number;
+  /** How long a file request waits for the peer's ACK (default 120 s). */
+  ackTimeoutMs?: number;
+  /** A connection with no traffic for this long is dropped (default 60 s). */
+  idleTimeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUTS = {
+  connectTimeoutMs: 10_000,
+  ackTimeoutMs: 120_000,
+  idleTimeoutMs: 60_000,
+} as const;
+
+/** Limits against hostile peers; every one has a documented default. */
+export interface LimitOptions {
+  /** Largest TCP frame body accepted (default 65535, the protocol maximum). */
+  maxFrameSize?: number;
+  /** Most files one batch may announce (default 100000). */
+  maxFiles?: number;
+  /** Longest file name, in bytes, kept on disk (default 255); longer names are shortened. */
+  maxNameLength?: number;
+  /** Most simultaneous connections one listener holds (default 64). */
+  maxConnections?: number;
+  /** Most simultaneous connections from one peer address (default 8). */
+  maxConnectionsPerAddress?: number;
+  /** Most file requests from one peer waiting for a decision or a file connection (default 4). */
+  maxPendingRequests?: number;
+}
+
+export const DEFAULT_LIMITS = {
+  maxFrameSize: 0xffff,
+  maxFiles: 100_000,
+  maxNameLength: 255,
+  maxConnections: 64,
+  maxConnectionsPerAddress: 8,
+  maxPendingRequests: 4,
+} as const;
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Logging in through an ICQ v2 server (icqd or compatible). */
+export interface LoginOptions {
+  server: ServerAddress;
+  password: string;
+  /** Login and retransmit timers, for tests (defaults: PROTOCOL.md §2.2). */
+  retransmitMs?: number;
+  retries?: number;
+  keepAliveMs?: number;
+}
+
+export interface CommonOptions extends TimeoutOptions, LimitOptions {
+  /** Our UIN: required with a server; in peer-to-peer mode any number (default 0). */
+  uin?: number;
+  /** Log in through this server. Without it: peer-to-peer mode. */
+  login?: LoginOptions;
+  /** Our nick in the 00/01 packets (default: the UIN as text). */
+  nick?: string;
+  /** 0–100 (packet 05): 100 full speed, 1–99 at most N × 256 KiB/s, 0 paused (default 100). */
+  speed?: number;
+  /** Address the message listener binds (default 0.0.0.0). */
+  listenHost?: string;
+  /** Port of the message listener (default 0: any free port). */
+  listenPort?: number;
+  /**
+   * Tests only: the message port we tell others (LOGIN, init) instead of the real one, to
+   * force a peer's connect() to fail and exercise reverse connect.
+   */
+  advertisePort?: number;
+  /** Emitted events (see events.ts). */
+  onEvent?: EventSink;
+  /** Aborting closes every connection, keeps .part files, and rejects with INTERRUPTED. */
+  signal?: AbortSignal;
+}
+
+export interface SendOptions extends CommonOptions {
+  /** Peer-to-peer mode: the receiver's message listener. */
+  peer?: ServerAddress;
+  /** Description sent in the request TEXT (default empty). */
+  message?: string;
+  /** With a server: wait up to this long for the target to come online (default 0: must be online). */
+  waitMs?: number;
+}
+
+export type OnExists = 'resume' | 'rename' | 'overwrite' | 'skip';
+
+/** What icqrecv learns from a file request before deciding. */
+export interface FileRequestInfo {
+  peer: number;
+  /** FILENAME: a base name or "N Files". */
+  name: string;
+  files: number;
+  bytes: number;
+  description: string;
+  /** The address the request came from. */
+  address: string;
+}
+
+export type RequestDecision = { accept: true } | { accept: false; reason: string };
+
+export interface ReceiveOptions extends CommonOptions {
+  /** Where files go (created if missing). */
+  dir: string;
+  /** Decide on each request (default: refuse everything). */
+  decide?: (request: FileRequestInfo) => RequestDecision | Promise<RequestDecision>;
+  /** Only files whose MIME type matches one of these (`image/*`, `application/pdf`) are received; others are skipped. */
+  acceptTypes?: string[];
+  /** What to do when a file of the same name exists (default 'resume'). */
+  onExists?: OnExists;
+  /**
+   * Tests only: the file port to put in the ACK instead of the real one, to force the
+   * sender's connect() to fail and exercise reverse connect for the file connection.
+   */
+  advertiseFilePort?: number;
+}
+
+export interface TransferSummary {
+  peer: number;
+  files: number;
+  bytes: number;
+  transferred: number;
+  skipped: number;
+  seconds: number;
+}
+
+/** How one incoming transfer ended (FileReceiver 'transfer-end'). */
+export interface TransferOutcome {
+  peer: number;
+  summary?: TransferSummary;
+  /** Set when it failed, was refused, or was cancelled. */
+  error?: Error;
+}
