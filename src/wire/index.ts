@@ -3,3 +3,4 @@ export * from './bytes.js';
 export * from './framing.js';
 export * from './peer.js';
 export * from './file.js';
+export * from './udp.js';
