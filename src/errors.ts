@@ -34,6 +34,11 @@ export const ErrorCode = {
   IDLE_TIMEOUT: 'ICQ_ERR_IDLE_TIMEOUT',
   /** The peer broke the protocol (beyond malformed bytes: wrong sizes, offsets, states). */
   PROTOCOL: 'ICQ_ERR_PROTOCOL',
+  /**
+   * A name or sub-directory from the peer would leave the receive directory, or a path on
+   * the way there is a symlink or not a directory: nothing is written.
+   */
+  UNSAFE_PATH: 'ICQ_ERR_UNSAFE_PATH',
   /** A limit was hit (connections, files per batch, pending requests). */
   LIMIT: 'ICQ_ERR_LIMIT',
   /** Ctrl-C or SIGTERM. */
