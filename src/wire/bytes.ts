@@ -118,7 +118,8 @@ export class ByteReader {
   /**
    * LNTS: WORD length counting the trailing NUL, the bytes, NUL. Lenient as real clients
    * needed (PROTOCOL.md §1): a length without the NUL, a NUL missing at the very end of
-   * the packet, and text after an early NUL (cut there) are all accepted.
+   * the packet, and text after an early NUL (cut there) are all accepted. maxLength bounds
+   * the length WORD as sent (NUL included), checked before any byte of the text is read.
    */
   lnts(field = 'string', maxLength = 0xffff): string {
     return decodeText(this.lntsBytes(field, maxLength));

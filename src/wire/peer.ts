@@ -146,7 +146,7 @@ export interface PeerMessage {
 }
 
 export interface PeerDecodeOptions {
-  /** Longest TEXT accepted, in bytes (default 65535). */
+  /** Longest TEXT/FILENAME accepted: the LNTS length WORD, NUL included (default 65535). */
   maxTextLength?: number;
 }
 
@@ -228,10 +228,23 @@ export interface PeerEndpoint {
   uin: number;
   ip: string;
   port: number;
+  /**
+   * Our TCP status (PeerStatus), the default STATUS of ackFor's ACKs. Requests, cancels and
+   * file ACKs never carry it: §3.3 wants 0 in a request, and 0/1 in a file ACK means
+   * accepted/refused, so an away status there would read as something else.
+   */
   status?: number;
 }
 
-function header(from: PeerEndpoint, command: number, type: number, text: string, cmdType: number, seq: number): PeerMessage {
+function header(
+  from: PeerEndpoint,
+  command: number,
+  type: number,
+  text: string,
+  cmdType: number,
+  seq: number,
+  status: number = PeerStatus.ONLINE,
+): PeerMessage {
   return {
     uin: from.uin,
     version: TCP_VERSION,
@@ -243,7 +256,7 @@ function header(from: PeerEndpoint, command: number, type: number, text: string,
     realIp: from.ip,
     port: from.port,
     flag: TCP_FLAG_DIRECT,
-    status: from.status ?? PeerStatus.ONLINE,
+    status,
     cmdType,
     seq,
   };
@@ -269,7 +282,7 @@ export function batchFileName(count: number, firstName: string): string {
   return count === 1 ? firstName : `${count} Files`;
 }
 
-/** File ACK, accept form (§3.5): the file port big-endian, then again LE. */
+/** File ACK, accept form (§3.5): STATUS 0, the file port big-endian, then again LE. */
 export function fileAccept(from: PeerEndpoint, request: PeerMessage, filePort: number, autoReply = ''): PeerMessage {
   const m = header(from, PeerCommand.ACK, PeerMessageType.FILE, autoReply, CMD_TYPE_ACK, request.seq);
   m.file = { portBe: filePort, pad: 0, fileName: '', totalSize: 0, port: filePort };
@@ -278,8 +291,7 @@ export function fileAccept(from: PeerEndpoint, request: PeerMessage, filePort: n
 
 /** File ACK, refuse form (§3.5): STATUS 1, the reason as TEXT, all ports zero. */
 export function fileRefuse(from: PeerEndpoint, request: PeerMessage, reason: string): PeerMessage {
-  const m = header(from, PeerCommand.ACK, PeerMessageType.FILE, reason, CMD_TYPE_ACK, request.seq);
-  m.status = PeerStatus.REFUSE;
+  const m = header(from, PeerCommand.ACK, PeerMessageType.FILE, reason, CMD_TYPE_ACK, request.seq, PeerStatus.REFUSE);
   m.file = emptyFileTail();
   return m;
 }
@@ -288,9 +300,13 @@ export function fileRefuse(from: PeerEndpoint, request: PeerMessage, reason: str
  * ACK for any other request: a message, URL, or read-away (TEXT = the auto-reply), or a
  * polite refusal of a chat (status 1). Carries the request's TYPE, tail shape and SEQ.
  */
-export function ackFor(from: PeerEndpoint, request: PeerMessage, text = '', status: number = PeerStatus.ONLINE): PeerMessage {
-  const m = header(from, PeerCommand.ACK, request.type, text, CMD_TYPE_ACK, request.seq);
-  m.status = status;
+export function ackFor(
+  from: PeerEndpoint,
+  request: PeerMessage,
+  text = '',
+  status: number = from.status ?? PeerStatus.ONLINE,
+): PeerMessage {
+  const m = header(from, PeerCommand.ACK, request.type, text, CMD_TYPE_ACK, request.seq, status);
   if (request.type === PeerMessageType.FILE) m.file = emptyFileTail();
   if (request.type === PeerMessageType.CHAT) m.chat = { text: '', portBe: 0, pad: 0, port: 0 };
   return m;
