@@ -137,3 +137,23 @@ export interface TransferOutcome {
   /** Set when it failed, was refused, or was cancelled. */
   error?: Error;
 }
+
+export type ResolvedTimeouts = { -readonly [K in keyof typeof DEFAULT_TIMEOUTS]: number };
+export type ResolvedLimits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+function withDefaults<T extends Record<string, number>>(options: object, defaults: T): { -readonly [K in keyof T]: number } {
+  const out = { ...defaults } as { -readonly [K in keyof T]: number };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    const v = (options as Record<keyof T, unknown>)[key];
+    if (typeof v === 'number') out[key] = v;
+  }
+  return out;
+}
+
+export function resolveTimeouts(options: TimeoutOptions): ResolvedTimeouts {
+  return withDefaults(options, DEFAULT_TIMEOUTS);
+}
+
+export function resolveLimits(options: LimitOptions): ResolvedLimits {
+  return withDefaults(options, DEFAULT_LIMITS);
+}
