@@ -1,0 +1,160 @@
+/**
+ * Run icqd, icqrecv and icqsend as real child processes, as a user would. Shared by the
+ * end-to-end tests, `npm run demo` and `npm run bench`, so all three start, read and stop
+ * the programs the same way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest directory above this file whose package.json is icqxfer. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'icqxfer') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the icqxfer repository root');
+    dir = up;
+  }
+}
+
+export type Program = 'icqd' | 'icqrecv' | 'icqsend';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface RunningProgram {
+  readonly child: ChildProcess;
+  /** Everything printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line matching re (waiting for it), rejects on exit or timeout. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** stdout lines parsed as JSON (for --json). */
+  events(): Array<Record<string, unknown>>;
+  readonly exited: Promise<Exit>;
+  /** Send a signal (default SIGTERM) and wait for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+const running = new Set<RunningProgram>();
+
+export interface StartOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Let the child write straight to our stderr (the demo shows its progress bars). */
+  inheritStderr?: boolean;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+export function start(program: Program, args: string[], options: StartOptions = {}): RunningProgram {
+  const bin = path.join(repoRoot(), 'bin', `${program}.js`);
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const lineWaiters = new Set<() => void>();
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    out += d;
+    for (const w of lineWaiters) w();
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      for (const w of lineWaiters) w();
+      resolve({ code, signal });
+    });
+  });
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+    running.delete(handle);
+  });
+
+  const handle: RunningProgram = {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    events: () =>
+      out
+        .split('\n')
+        .filter((l) => l.trim().startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    waitForLine(re, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          for (const line of out.split('\n')) {
+            const m = re.exec(line);
+            if (m) {
+              done();
+              resolve(m);
+              return;
+            }
+          }
+          if (hasExited || child.exitCode !== null) {
+            done();
+            reject(new Error(`${program} exited (${child.exitCode}) before printing ${re}; stderr: ${err.slice(-2000)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${program} did not print ${re} within ${timeoutMs} ms; stdout: ${out.slice(-1000)} stderr: ${err.slice(-2000)}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          lineWaiters.delete(check);
+        };
+        lineWaiters.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (!hasExited && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const e = await exited;
+      clearTimeout(timer);
+      return e;
+    },
+  };
+  running.add(handle);
+  return handle;
+}
+
+/** Stop every program started here that is still running (tests' afterEach, demo's Ctrl-C). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
+/** Start icqd on 127.0.0.1 and a free port; resolves once it listens. */
+export async function startIcqd(args: string[] = [], options: StartOptions = {}): Promise<{ program: RunningProgram; port: number; address: string }> {
+  const program = start('icqd', ['--listen', '127.0.0.1:0', ...args], options);
+  const m = await program.waitForLine(/^listening udp:\/\/([\d.]+):(\d+)$/);
+  return { program, port: Number(m[2]), address: `${m[1]}:${m[2]}` };
+}
+
+/** Start icqrecv; resolves with its message port once it listens (human or --json output). */
+export async function startIcqrecv(args: string[], options: StartOptions = {}): Promise<{ program: RunningProgram; port: number }> {
+  const program = start('icqrecv', args, options);
+  const m = await program.waitForLine(/^listening tcp:\/\/[^:]+:(\d+)$|"event":"online".*"port":(\d+)/);
+  return { program, port: Number(m[1] ?? m[2]) };
+}
+
+/** Run icqsend to completion. */
+export async function runIcqsend(args: string[], options: StartOptions = {}): Promise<{ exit: Exit; program: RunningProgram }> {
+  const program = start('icqsend', args, options);
+  const exit = await program.exited;
+  return { exit, program };
+}
