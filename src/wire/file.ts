@@ -1,5 +1,6 @@
 import { ByteReader, ByteWriter } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
+import { MAX_FRAME_BODY } from './framing.js';
 
 /** File-direct packet types (PROTOCOL.md §5): the first byte of every frame body. */
 export const FilePacketType = {
@@ -45,7 +46,7 @@ export interface FileStart {
   /** Bytes the receiver already has; the sender seeks there. OFFSET = SIZE skips the file. */
   offset: number;
   speed: number;
-  /** 1-based file number, present only in the 17-byte form. */
+  /** 1-based file number, read from the 17-byte form; never sent (we send 13 bytes, §5). */
   fileNo?: number;
 }
 export interface StopFile {
@@ -65,7 +66,7 @@ export interface FileData {
 export type FilePacket = BatchInit | InitAck | FileInfo | FileStart | StopFile | SpeedChange | FileData;
 
 export interface FileDecodeOptions {
-  /** Longest NAME/TEXT/NICK accepted, in bytes (default 65535). */
+  /** Longest NAME/TEXT/NICK accepted: the LNTS length WORD, NUL included (default 65535). */
   maxStringLength?: number;
 }
 
@@ -85,11 +86,8 @@ export function encodeFilePacket(p: FilePacket): Buffer {
         .u32(p.mtime)
         .u32(p.speed)
         .toBuffer();
-    case 'start': {
-      const w = new ByteWriter(17).u8(FilePacketType.START).u32(p.offset).u32(0).u32(p.speed);
-      if (p.fileNo !== undefined) w.u32(p.fileNo);
-      return w.toBuffer();
-    }
+    case 'start':
+      return new ByteWriter(13).u8(FilePacketType.START).u32(p.offset).u32(0).u32(p.speed).toBuffer();
     case 'stop-file':
       return new ByteWriter(5).u8(FilePacketType.STOP_FILE).u32(p.fileNo).toBuffer();
     case 'speed':
@@ -152,6 +150,8 @@ export const DATA_FRAME_OVERHEAD = 3;
 
 /** Writes the 3-byte header of a framed data packet carrying n bytes into buf at offset. */
 export function writeDataFrameHeader(buf: Buffer, offset: number, n: number): void {
+  // A larger n would silently wrap the WORD length and desynchronise the stream.
+  if (!(n >= 0 && n <= MAX_FRAME_BODY - 1)) throw new RangeError(`data chunk must be 0..${MAX_FRAME_BODY - 1} bytes, got ${n}`);
   const len = n + 1;
   buf[offset] = len & 0xff;
   buf[offset + 1] = len >>> 8;
