@@ -257,6 +257,35 @@ describe('session loss', () => {
   });
 });
 
+describe('session loss, more', () => {
+  it('keeps trying after BUSY while logging in again, and a close() stops it', async () => {
+    const { srv, s } = await loggedIn({ loginTimeoutMs: 100 });
+    srv.send({ kind: 'not-connected', seq: 1 });
+    await srv.next('login');
+    srv.send({ kind: 'busy', seq: 0 });
+    // After BUSY the next LOGIN comes loginTimeoutMs later, with a new SEQ.
+    const again = await srv.next('login', (p) => p.seq !== srv.all('login')[1]!.seq);
+    expect(s.state).toBe('relogging');
+    expect(again.packet.seq).toBeGreaterThan(srv.all('login')[1]!.seq);
+    s.close();
+    expect(s.state).toBe('closed');
+  });
+
+  it('logs in again after a lost server even when the first attempts go unanswered', async () => {
+    const { srv, s } = await loggedIn({ retransmitMs: 40, retries: 2, loginTimeoutMs: 150 }, () => false);
+    await once(s, 'server-gone');
+    const first = await srv.next('login', (p) => p.seq !== srv.all('login')[0]!.seq);
+    // Let that attempt time out; the next one has a new SEQ.
+    const second = await srv.next('login', (p) => p.seq !== first.packet.seq);
+    srv.autoAck = () => true;
+    srv.ack(second.packet.seq);
+    const relogin = once(s, 'relogin');
+    srv.send({ kind: 'login-reply', seq: 0, uin: UIN, ip: '127.0.0.1', loginSeq: 2 });
+    await relogin;
+    expect(s.state).toBe('online');
+  });
+});
+
 describe('presence and requests', () => {
   it('turns a relayed 0x015E into a reverse-connect event', async () => {
     const { srv, s } = await loggedIn();
@@ -342,6 +371,23 @@ describe('logout, close and hostile input', () => {
     expect((await rejection(sent)).code).toBe(ErrorCode.INTERRUPTED);
     expect((await rejection(waiting)).code).toBe(ErrorCode.INTERRUPTED);
     expect(s.state).toBe('closed');
+  });
+
+  it('leaves no timer or socket behind after close', async () => {
+    const srv = await fakeServer((p) => p.kind !== 'send-message');
+    const resources = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'UDPWrap').length;
+    const before = resources();
+    const s = session(srv, { contacts: [PEER], keepAliveMs: 50 });
+    const result = s.login();
+    await srv.acceptLogin(UIN);
+    await result;
+    const pending = [s.sendMessage(PEER, 'x'), s.waitForOnline(PEER + 1, 60_000)].map((p) => p.catch(() => {}));
+    await srv.next('keep-alive');
+    expect(resources()).toBeGreaterThan(before);
+    s.close();
+    await Promise.all(pending);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(resources()).toBeLessThanOrEqual(before);
   });
 
   it('ignores garbage, truncated packets, other versions and unknown commands', async () => {
