@@ -1,0 +1,348 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { constants, link, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import mime from 'mime-types';
+import { ErrorCode, IcqError } from '../errors.js';
+import { numberedName, truncateFileName } from './names.js';
+import type { OnExists } from './options.js';
+
+/**
+ * Where one incoming file goes (DESIGN.md, "Behaviour users expect"): data is written to
+ * NAME.part inside the receive directory and renamed when complete. Names and sub-directory
+ * components must already be sanitized (names.ts); this module makes sure the file system
+ * cannot be used to escape either: no symlink on the way is ever followed, nothing outside
+ * the directory is created or written, and nothing is clobbered that the policy does not say.
+ */
+export interface ReceiveTarget {
+  /** Relative path (sub-directory + final name), '/'-separated, for events. */
+  name: string;
+  /** Absolute final path. */
+  path: string;
+  /** Absolute path of the .part file (final path + '.part'). */
+  partPath: string;
+  /** Bytes already present (resume), or size when the file is to be skipped. */
+  offset: number;
+  skip: boolean;
+  /** MIME type from the name via mime-types (`application/octet-stream` when unknown). */
+  type: string;
+  /** Open the .part for writing at `offset` (created if missing, truncated to offset), refusing symlinks (O_NOFOLLOW). */
+  open(): Promise<FileHandle>;
+  /** Rename .part to the final path (applying the policy again if a file appeared there meanwhile); returns the final path. */
+  finish(): Promise<string>;
+  /** Give up the claim on this name (the .part stays for a later resume). */
+  release(): void;
+}
+
+export interface TargetOptions {
+  /** The receive directory (created if missing, unless the file is skipped by type). */
+  dir: string;
+  /** Sanitized sub-directory components (sanitizeSubdir). */
+  subdir: string[];
+  /** Sanitized file name (sanitizeFileName). */
+  name: string;
+  size: number;
+  onExists: OnExists;
+  /** MIME patterns (`image/*`); a file of another type is skipped. Absent or empty: all types. */
+  acceptTypes?: string[];
+}
+
+const PART = '.part';
+/** NAME_MAX on nearly every file system; NAME.part must fit, so NAME gets 5 bytes less. */
+const NAME_MAX = 255;
+const MAX_NAME_BYTES = NAME_MAX - PART.length;
+/** `NAME (n).ext` candidates tried before giving up with LIMIT. */
+const MAX_NUMBERED_NAMES = 10_000;
+
+/**
+ * .part paths being written in this process. Keys are case-folded: on a case-insensitive
+ * file system `A.txt.part` and `a.txt.part` are one file, and being too careful on a
+ * case-sensitive one only costs a numbered name while both transfers run.
+ */
+const claims = new Set<string>();
+
+function claimKey(p: string): string {
+  return p.normalize('NFC').toLowerCase();
+}
+
+export function mimeTypeOf(name: string): string {
+  return mime.lookup(name) || 'application/octet-stream';
+}
+
+/** `*`/`*\/*` match all, `image/*` a whole top-level type, anything else one exact type. */
+export function matchesMimeType(type: string, patterns: string[]): boolean {
+  const wanted = type.split(';')[0]!.trim().toLowerCase();
+  return patterns.some((raw) => {
+    const pattern = raw.trim().toLowerCase();
+    if (pattern === '*' || pattern === '*/*') return true;
+    if (pattern.endsWith('/*')) return wanted.startsWith(pattern.slice(0, -1));
+    return pattern === wanted;
+  });
+}
+
+export async function prepareTarget(opts: TargetOptions): Promise<ReceiveTarget> {
+  const { dir, subdir, size, onExists } = opts;
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad file size: ${size}`);
+  for (const component of [...subdir, opts.name]) assertComponent(component);
+  const name = truncateFileName(opts.name, MAX_NAME_BYTES);
+  const type = mimeTypeOf(name);
+
+  if (opts.acceptTypes?.length && !matchesMimeType(type, opts.acceptTypes)) {
+    const finalPath = path.resolve(dir, ...subdir, name);
+    return new Target({ root: path.resolve(dir), subdir, baseName: name, number: 0, onExists, type, size, skip: true, offset: size, finalPath });
+  }
+
+  await mkdir(dir, { recursive: true });
+  const root = await realpath(dir);
+  const dirPath = await walkSubdir(root, subdir);
+
+  for (let n = 0; n <= MAX_NUMBERED_NAMES; n++) {
+    const slot = await inspect(dirPath, n === 0 ? name : numberedName(name, n, MAX_NAME_BYTES));
+    // No await from here to claims.add: the check and the claim cannot interleave with another prepareTarget.
+    const choice = choose(onExists, slot, n === 0, size);
+    if (choice === NEXT) continue;
+    assertInside(root, slot.partPath);
+    const common = { root, subdir, baseName: name, number: n, onExists, type, size, finalPath: slot.path };
+    if (choice === SKIP) return new Target({ ...common, skip: true, offset: size });
+    claims.add(claimKey(slot.partPath));
+    return new Target({ ...common, skip: false, offset: choice.offset });
+  }
+  throw new IcqError(ErrorCode.LIMIT, `no free name for ${name} after ${MAX_NUMBERED_NAMES} tries`);
+}
+
+interface TargetState {
+  root: string;
+  subdir: string[];
+  /** The name before numbering, and the number of the chosen candidate (0: the name itself). */
+  baseName: string;
+  number: number;
+  onExists: OnExists;
+  type: string;
+  size: number;
+  skip: boolean;
+  offset: number;
+  finalPath: string;
+}
+
+class Target implements ReceiveTarget {
+  name: string;
+  path: string;
+  readonly partPath: string;
+  readonly offset: number;
+  readonly skip: boolean;
+  readonly type: string;
+  readonly #state: TargetState;
+  #claim: string | null;
+
+  constructor(state: TargetState) {
+    this.#state = state;
+    this.path = state.finalPath;
+    this.partPath = state.finalPath + PART;
+    this.name = relativeName(state.subdir, path.basename(state.finalPath));
+    this.offset = state.offset;
+    this.skip = state.skip;
+    this.type = state.type;
+    this.#claim = state.skip ? null : claimKey(this.partPath);
+  }
+
+  async open(): Promise<FileHandle> {
+    if (this.skip) throw new IcqError(ErrorCode.INTERNAL, `${this.name} is skipped: nothing to open`);
+    // Walk again: a directory on the way may have been swapped for a symlink since prepareTarget.
+    await walkSubdir(this.#state.root, this.#state.subdir);
+    const flags =
+      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+    let handle: FileHandle;
+    try {
+      // O_APPEND: every write lands at the end, which truncate() just put at offset, whatever position the caller uses.
+      // O_NONBLOCK: a FIFO planted under the name fails at once instead of blocking until a reader comes.
+      handle = await open(this.partPath, flags, 0o666);
+    } catch (err) {
+      if (hasCode(err, 'ELOOP', 'EMLINK', 'ENXIO', 'EISDIR')) throw unsafe(`${this.name}${PART} is not a plain file`, err);
+      throw err;
+    }
+    try {
+      const stats = await handle.stat();
+      if (!isPlainFile(stats)) throw unsafe(`${this.name}${PART} is not a plain file`);
+      if (stats.size < this.offset) {
+        throw new IcqError(ErrorCode.INTERNAL, `${this.name}${PART} shrank to ${stats.size} bytes, below the resume offset ${this.offset}`);
+      }
+      if (stats.size > this.offset) await handle.truncate(this.offset);
+      return handle;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async finish(): Promise<string> {
+    if (this.skip) return this.path;
+    try {
+      const { root, subdir, baseName, onExists } = this.#state;
+      const dirPath = await walkSubdir(root, subdir);
+      if (!isPlainFile(await lstat(this.partPath))) throw unsafe(`${this.name}${PART} is not a plain file`);
+      const existing = await lstatOrNull(this.path);
+      if (existing?.isSymbolicLink()) throw unsafe(`${this.name} is a symlink`);
+      if (onExists === 'overwrite' && this.#state.number === 0 && (existing === null || existing.isFile())) {
+        await rename(this.partPath, this.path);
+        return this.path;
+      }
+      for (let n = this.#state.number; n <= MAX_NUMBERED_NAMES; n++) {
+        const slot = await inspect(dirPath, n === 0 ? baseName : numberedName(baseName, n, MAX_NAME_BYTES));
+        const ours = slot.path === this.path;
+        if (slot.final !== null || (!ours && (slot.part !== null || isClaimed(slot)))) continue;
+        if (claims.has(claimKey(slot.path))) continue;
+        assertInside(root, slot.path);
+        if (!(await renameNoClobber(this.partPath, slot.path))) continue;
+        this.path = slot.path;
+        this.name = relativeName(subdir, slot.name);
+        return this.path;
+      }
+      throw new IcqError(ErrorCode.LIMIT, `no free name for ${baseName} after ${MAX_NUMBERED_NAMES} tries`);
+    } finally {
+      this.release();
+    }
+  }
+
+  release(): void {
+    if (this.#claim !== null) claims.delete(this.#claim);
+    this.#claim = null;
+  }
+}
+
+/** One candidate name and what is there now. */
+interface Slot {
+  name: string;
+  path: string;
+  partPath: string;
+  final: Stats | null;
+  part: Stats | null;
+}
+
+const NEXT = 'next';
+const SKIP = 'skip';
+type Choice = typeof NEXT | typeof SKIP | { offset: number };
+
+/** The --on-exists policy (DESIGN.md) for one candidate; the first candidate is the name as sent. */
+function choose(policy: OnExists, slot: Slot, first: boolean, size: number): Choice {
+  if (isClaimed(slot)) return NEXT;
+  const free = slot.final === null && slot.part === null;
+  switch (policy) {
+    case 'rename':
+      return free ? { offset: 0 } : NEXT;
+    case 'overwrite':
+      if (!first) return free ? { offset: 0 } : NEXT;
+      return (slot.final === null || slot.final.isFile()) && (slot.part === null || isPlainFile(slot.part))
+        ? { offset: 0 }
+        : NEXT;
+    case 'skip':
+      if (first && slot.final?.isFile()) return SKIP;
+      return resumeChoice(slot, size);
+    case 'resume':
+      return resumeChoice(slot, size);
+  }
+}
+
+/** A finished file keeps its name; a .part is continued, or restarted when larger than the file. */
+function resumeChoice(slot: Slot, size: number): Choice {
+  if (slot.final !== null) return NEXT;
+  if (slot.part === null) return { offset: 0 };
+  if (!isPlainFile(slot.part)) return NEXT;
+  return { offset: slot.part.size <= size ? slot.part.size : 0 };
+}
+
+/** Someone in this process writes this name's .part, or writes a .part that is this very name. */
+function isClaimed(slot: Slot): boolean {
+  return claims.has(claimKey(slot.partPath)) || claims.has(claimKey(slot.path));
+}
+
+async function inspect(dirPath: string, name: string): Promise<Slot> {
+  const finalPath = path.join(dirPath, name);
+  const partPath = finalPath + PART;
+  const [final, part] = await Promise.all([lstatOrNull(finalPath), lstatOrNull(partPath)]);
+  return { name, path: finalPath, partPath, final, part };
+}
+
+/**
+ * The sub-directory under root, created one component at a time. A component that exists as
+ * a symlink (even to a directory inside root) or as anything but a directory is refused, so
+ * no link planted in the receive directory is ever followed. Returns the directory's path.
+ */
+async function walkSubdir(root: string, subdir: string[]): Promise<string> {
+  let current = root;
+  for (const component of subdir) {
+    const next = path.join(current, component);
+    let stats = await lstatOrNull(next);
+    if (stats === null) {
+      try {
+        await mkdir(next);
+      } catch (err) {
+        if (!hasCode(err, 'EEXIST')) throw err;
+      }
+      stats = await lstat(next);
+    }
+    if (stats.isSymbolicLink() || !stats.isDirectory()) {
+      throw unsafe(`${path.relative(root, next)} in the receive directory is a symlink or not a directory`);
+    }
+    current = next;
+  }
+  assertInside(root, current, true);
+  return current;
+}
+
+/**
+ * Move the finished .part to a name that must not exist. link() fails with EEXIST instead of
+ * replacing what appeared meanwhile (even a dangling symlink); file systems without hard links
+ * fall back to rename() right after the caller's existence check.
+ */
+async function renameNoClobber(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+  } catch (err) {
+    if (hasCode(err, 'EEXIST')) return false;
+    if (!hasCode(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK')) throw err;
+    if ((await lstatOrNull(to)) !== null) return false;
+    await rename(from, to);
+    return true;
+  }
+  await unlink(from);
+  return true;
+}
+
+function assertComponent(component: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (component === '' || component === '.' || component === '..' || /[/\\\u0000]/.test(component)) {
+    throw unsafe(`not a single path component: ${JSON.stringify(component)}`);
+  }
+}
+
+function assertInside(root: string, p: string, allowRoot = false): void {
+  const rel = path.relative(root, p);
+  const inside = rel === '' ? allowRoot : !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`);
+  if (!inside) throw unsafe(`${p} is outside the receive directory ${root}`);
+}
+
+function relativeName(subdir: string[], name: string): string {
+  return [...subdir, name].filter((c) => c !== '').join('/');
+}
+
+/** A regular file with no other hard link, so writing it cannot change a file elsewhere. */
+function isPlainFile(stats: Stats): boolean {
+  return stats.isFile() && stats.nlink === 1;
+}
+
+async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await lstat(p);
+  } catch (err) {
+    if (hasCode(err, 'ENOENT')) return null;
+    throw err;
+  }
+}
+
+function hasCode(err: unknown, ...codes: string[]): boolean {
+  return typeof err === 'object' && err !== null && codes.includes((err as { code?: unknown }).code as string);
+}
+
+function unsafe(message: string, cause?: unknown): IcqError {
+  return new IcqError(ErrorCode.UNSAFE_PATH, message, cause === undefined ? undefined : { cause });
+}
