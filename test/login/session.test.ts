@@ -1,4 +1,6 @@
+import dgram from 'node:dgram';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, IcqError } from '../../src/errors.js';
 import { LoginSession } from '../../src/login/session.js';
@@ -137,6 +139,27 @@ describe('login', () => {
     const second = await srv.next('login');
     expect(second.bytes).toEqual(first.bytes);
     expect((await rejection(result)).code).toBe(ErrorCode.LOGIN_UNREACHABLE);
+    expect(s.state).toBe('closed');
+  });
+
+  it('rejects LOGIN_UNREACHABLE when nobody listens on the server port', async () => {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const log: string[] = [];
+    const s = new LoginSession({
+      server: { host: '127.0.0.1', port },
+      uin: UIN,
+      password: 'secret',
+      tcpPort: 0,
+      retransmitMs: 50,
+      loginTimeoutMs: 300,
+      log: (l) => log.push(l),
+    });
+    sessions.push(s);
+    const err = await rejection(s.login());
+    expect(err.code).toBe(ErrorCode.LOGIN_UNREACHABLE);
     expect(s.state).toBe('closed');
   });
 
