@@ -98,10 +98,13 @@ export class PeerConnection extends EventEmitter {
     return this.socket.write(encodeFrame(body));
   }
 
-  /** Send bytes that are already framed (the data path builds many frames per write). */
-  sendRaw(framed: Buffer): boolean {
+  /**
+   * Send bytes that are already framed (the data path builds many frames per write).
+   * onFlushed runs once the socket no longer holds framed, so its buffer may be reused.
+   */
+  sendRaw(framed: Buffer, onFlushed?: (err?: Error | null) => void): boolean {
     if (this.socket.destroyed) return false;
-    return this.socket.write(framed);
+    return this.socket.write(framed, onFlushed);
   }
 
   pause(): void {

@@ -1,0 +1,401 @@
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '../wire/file.js';
+import type { FileInfo, FilePacket } from '../wire/file.js';
+import { IcqError, ErrorCode } from '../errors.js';
+import type { PeerConnection } from './connection.js';
+import type { EventSink } from './events.js';
+import { DEFAULT_LIMITS } from './options.js';
+import type { TransferSummary } from './options.js';
+import type { ReceiveTarget } from './target.js';
+import { BufferPool, FileSink } from './file-sink.js';
+import { hashPathPrefix, sha256OfFile } from './file-hash.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressReporter } from './progress.js';
+import { SpeedControl } from './speed.js';
+
+export type { ReceiveTarget } from './target.js';
+
+/** What a 02 announced, handed to prepare() to choose where the file goes. */
+export interface IncomingFileInfo {
+  /** NAME as sent (not sanitized). */
+  name: string;
+  /** TEXT as sent: the relative sub-directory of later clients, or ''. */
+  subdir: string;
+  size: number;
+  /** Unix seconds, 0 = unknown. */
+  mtime: number;
+  /** 1-based position in the batch. */
+  index: number;
+  count: number;
+}
+
+export interface ReceiveSessionOptions {
+  peer: number;
+  /** TOTAL_SIZE of the request: a 00 whose TOTAL differs is a protocol error. */
+  expectedTotal: number;
+  /** Most files a 00 may announce (default 100000). */
+  maxFiles?: number;
+  nick: string;
+  /** Our --speed, 0–100 (default 100); told to the sender with a 05 before the 01. */
+  speed?: number;
+  /** Idle limit set on the connection (default: leave the connection's own). */
+  idleTimeoutMs?: number;
+  /** Spacing of progress events (default 250 ms; 0 = at the end of every file, for tests). */
+  progressIntervalMs?: number;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+  /** Where a file goes and from which offset (target.ts prepareTarget). */
+  prepare: (info: IncomingFileInfo) => Promise<ReceiveTarget>;
+}
+
+/**
+ * R's side of PROTOCOL.md §5:
+ *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, open, 03 sent)
+ *   --> RECEIVING --last byte--> FINISHING (flush, close, rename) --> WAIT_FILE_INFO ...
+ *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE.
+ * While PREPARING and FINISHING no frame is handled: the connection queues them (and stops
+ * reading), so the asynchronous steps never interleave with packets. 05 is recorded in every
+ * state, 04 stops the current file, empty 06 packets are ignored; anything else out of
+ * place is a protocol error.
+ */
+type ReceiveState = 'WAIT_BATCH_INIT' | 'WAIT_FILE_INFO' | 'PREPARING' | 'RECEIVING' | 'FINISHING' | 'DONE' | 'FAILED';
+
+export function runReceiveSession(conn: PeerConnection, options: ReceiveSessionOptions): Promise<TransferSummary> {
+  return new ReceiveSession(conn, options).run();
+}
+
+interface IncomingFile {
+  info: IncomingFileInfo;
+  target: ReceiveTarget | null;
+  sink: FileSink | null;
+  hash: Hash;
+  /** SIZE − OFFSET: the bytes to receive. */
+  need: number;
+  got: number;
+}
+
+class ReceiveSession {
+  private state: ReceiveState = 'WAIT_BATCH_INIT';
+  private readonly speed: SpeedControl;
+  private readonly progress: ProgressReporter;
+  private readonly pool = new BufferPool();
+  private readonly handler = (frame: Buffer) => this.onFrame(frame);
+  private count = 0;
+  private index = 0;
+  private skipped = 0;
+  private file: IncomingFile | null = null;
+  private peerClosed = false;
+  private readonly idleTimeoutMs: number;
+  private settled = false;
+  private resolve!: (summary: TransferSummary) => void;
+  private reject!: (err: unknown) => void;
+  private readonly onError = (err: unknown) => this.onConnectionError(err);
+  private readonly onClose = () => {
+    this.peerClosed = true;
+    this.checkClosed();
+  };
+  private readonly onAbort = () => this.fail(new IcqError(ErrorCode.INTERRUPTED, 'transfer interrupted'));
+
+  constructor(
+    private readonly conn: PeerConnection,
+    private readonly options: ReceiveSessionOptions,
+  ) {
+    this.speed = new SpeedControl(options.speed ?? FULL_SPEED);
+    this.progress = new ProgressReporter(
+      options.peer,
+      options.expectedTotal,
+      options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+      options.onEvent,
+    );
+    this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
+  }
+
+  run(): Promise<TransferSummary> {
+    return new Promise<TransferSummary>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      const { conn, options } = this;
+      conn.on('error', this.onError);
+      conn.on('close', this.onClose);
+      options.signal?.addEventListener('abort', this.onAbort);
+      if (options.signal?.aborted) return this.onAbort();
+      if (conn.closed) return this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${conn.remote} closed before the transfer began`));
+      this.applyIdleTimeout();
+      conn.setHandler(this.handler);
+    });
+  }
+
+  private onFrame(frame: Buffer): void {
+    // The data path: one type check and a view, no decoding and no allocation per packet.
+    if (frame[0] === FilePacketType.DATA) {
+      const n = frame.length - 1;
+      if (n === 0) return;
+      const file = this.file;
+      if (this.state !== 'RECEIVING' || file === null) {
+        throw new IcqError(ErrorCode.PROTOCOL, `${n} data bytes from the sender outside a file (state ${this.state})`);
+      }
+      if (n > file.need - file.got) {
+        throw new IcqError(
+          ErrorCode.PROTOCOL,
+          `sender sent more than the ${file.info.size} bytes announced for ${file.target!.name} (${file.need - file.got} were left, got ${n})`,
+        );
+      }
+      if (!file.sink!.write(frame, 1)) this.conn.pause();
+      file.got += n;
+      this.progress.add(n);
+      if (file.got === file.need) this.finishFile(file);
+      return;
+    }
+    const packet = decodeFilePacket(frame);
+    switch (packet.kind) {
+      case 'speed':
+        this.speed.setPeer(packet.speed);
+        return this.applyIdleTimeout();
+      case 'stop-file':
+        return this.onStopFile();
+    }
+    if (this.state === 'WAIT_BATCH_INIT' && packet.kind === 'batch-init') return this.onBatchInit(packet.count, packet.total);
+    if (this.state === 'WAIT_FILE_INFO' && packet.kind === 'file-info') return this.onFileInfo(packet);
+    throw unexpected(packet, this.state);
+  }
+
+  /** A paused transfer is not idle: no timeout while the agreed speed is 0. */
+  private applyIdleTimeout(): void {
+    this.conn.setIdleTimeout(this.speed.paused ? 0 : this.idleTimeoutMs);
+  }
+
+  private onBatchInit(count: number, total: number): void {
+    const { expectedTotal, maxFiles = DEFAULT_LIMITS.maxFiles } = this.options;
+    if (total !== expectedTotal) {
+      throw new IcqError(ErrorCode.PROTOCOL, `sender announced ${total} bytes in all, but the request said ${expectedTotal}`);
+    }
+    if (count > maxFiles) throw new IcqError(ErrorCode.PROTOCOL, `sender announced ${count} files, more than the limit of ${maxFiles}`);
+    this.count = count;
+    // ICQ99 and later Licq tell their speed before the 01; we do when it is not full speed.
+    if (this.speed.local !== FULL_SPEED) this.conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
+    this.conn.send(encodeFilePacket({ kind: 'init-ack', speed: FULL_SPEED, nick: this.options.nick }));
+    this.state = 'WAIT_FILE_INFO';
+  }
+
+  private onFileInfo(packet: FileInfo): void {
+    if (this.index === this.count) {
+      throw new IcqError(ErrorCode.PROTOCOL, `sender announced ${this.count} files but sent another (${JSON.stringify(packet.name)})`);
+    }
+    this.index++;
+    const info: IncomingFileInfo = {
+      name: packet.name,
+      subdir: packet.text,
+      size: packet.size,
+      mtime: packet.mtime,
+      index: this.index,
+      count: this.count,
+    };
+    this.state = 'PREPARING';
+    this.conn.setHandler(null);
+    this.beginFile(info).catch((err: unknown) => this.fail(err));
+  }
+
+  private async beginFile(info: IncomingFileInfo): Promise<void> {
+    const target = await this.options.prepare(info);
+    if (this.failed) return target.release();
+    const file: IncomingFile = { info, target, sink: null, hash: createHash('sha256'), need: 0, got: 0 };
+    this.file = file;
+    const size = info.size;
+    if (target.skip) {
+      this.emitFileStart(file, size);
+      this.progress.beginFile(target.name, size, size);
+      // OFFSET = SIZE: the sender sends nothing, or one empty 06, and goes on with the next 02.
+      this.sendStart(size);
+      const sha256 = await sha256OfFile(target.path).catch(() => '');
+      if (this.failed) return;
+      target.release();
+      this.skipped++;
+      this.emitFileDone(file, target.path, sha256, true);
+      return this.awaitNextFile();
+    }
+    const offset = target.offset;
+    if (offset > size) throw new IcqError(ErrorCode.INTERNAL, `target for ${target.name} resumes at ${offset}, beyond its ${size} bytes`);
+    this.emitFileStart(file, offset);
+    this.progress.beginFile(target.name, size, offset);
+    file.need = size - offset;
+    // Frames are queued until the handler is back, so the 03 may go out before the open.
+    this.sendStart(offset);
+    const handle = await target.open();
+    if (this.failed) {
+      await handle.close();
+      return target.release();
+    }
+    file.sink = new FileSink(
+      handle,
+      offset,
+      file.hash,
+      this.pool,
+      {
+        drain: () => {
+          if (this.state === 'RECEIVING') this.conn.resume();
+        },
+        error: (err) =>
+          this.fail(new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${target.partPath}: ${(err as Error).message}`, { cause: err })),
+      },
+      // file-done carries the sha256 of the whole file, also when resumed.
+      offset > 0 ? { before: () => hashPathPrefix(target.partPath, offset, file.hash) } : {},
+    );
+    if (file.need === 0) return this.finishFile(file);
+    this.state = 'RECEIVING';
+    this.conn.setHandler(this.handler);
+  }
+
+  private sendStart(offset: number): void {
+    // 13 bytes (§5); speed 100 here as in the 01: our own speed travels only in 05.
+    this.conn.send(encodeFilePacket({ kind: 'start', offset, speed: FULL_SPEED }));
+  }
+
+  /** All of SIZE − OFFSET is in: flush, close, rename into place, report. */
+  private finishFile(file: IncomingFile): void {
+    this.state = 'FINISHING';
+    this.conn.setHandler(null);
+    this.completeFile(file).catch((err: unknown) => this.fail(err));
+  }
+
+  private async completeFile(file: IncomingFile): Promise<void> {
+    await file.sink!.close();
+    if (this.failed) return;
+    const path = await file.target!.finish();
+    if (this.failed) return;
+    this.progress.tick();
+    this.emitFileDone(file, path, file.hash.digest('hex'), false);
+    this.awaitNextFile();
+  }
+
+  /** 04 from the sender: the .part keeps what came, and the next 02 follows. */
+  private onStopFile(): void {
+    const file = this.file;
+    if (this.state !== 'RECEIVING' || file === null) return;
+    this.state = 'FINISHING';
+    this.conn.setHandler(null);
+    (async () => {
+      await file.sink!.close();
+      if (this.failed) return;
+      file.target!.release();
+      this.skipped++;
+      this.emitFileDone(file, file.target!.path, '', true);
+      this.awaitNextFile();
+    })().catch((err: unknown) => this.fail(err));
+  }
+
+  private awaitNextFile(): void {
+    this.file = null;
+    this.state = 'WAIT_FILE_INFO';
+    this.conn.setHandler(this.handler);
+    this.checkClosed();
+  }
+
+  private emitFileStart(file: IncomingFile, offset: number): void {
+    const target = file.target!;
+    this.options.onEvent?.({
+      event: 'file-start',
+      peer: this.options.peer,
+      name: target.name,
+      path: target.path,
+      size: file.info.size,
+      offset,
+      type: target.type,
+      index: file.info.index,
+      files: this.count,
+    });
+  }
+
+  private emitFileDone(file: IncomingFile, path: string, sha256: string, skipped: boolean): void {
+    const target = file.target!;
+    this.options.onEvent?.({
+      event: 'file-done',
+      peer: this.options.peer,
+      name: target.name,
+      path,
+      bytes: file.info.size,
+      sha256,
+      type: target.type,
+      skipped,
+    });
+  }
+
+  /** Set by fail(), possibly while an asynchronous step was waiting. */
+  private get failed(): boolean {
+    return this.state === 'FAILED';
+  }
+
+  /** Every announced file is complete (or was skipped or stopped). */
+  private get allDone(): boolean {
+    return this.index === this.count && (this.state === 'WAIT_FILE_INFO' || this.state === 'FINISHING');
+  }
+
+  /** The sender's close is success only after the last file; PREPARING and FINISHING decide when they end. */
+  private checkClosed(): void {
+    if (!this.peerClosed || this.settled) return;
+    if (this.state === 'PREPARING' || this.state === 'FINISHING') return;
+    if (this.state === 'WAIT_FILE_INFO' && this.index === this.count) return this.succeed();
+    const where =
+      this.state === 'WAIT_BATCH_INIT'
+        ? 'before the batch began'
+        : this.state === 'RECEIVING'
+          ? `after ${this.file!.got} of ${this.file!.need} bytes of ${this.file!.target!.name}`
+          : `after ${this.index} of ${this.count} files`;
+    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.conn.remote} closed the connection ${where}`));
+  }
+
+  private onConnectionError(err: unknown): void {
+    // Once everything is in, a sender that resets or never closes has still delivered it all.
+    if (this.allDone) {
+      this.peerClosed = true;
+      return this.checkClosed();
+    }
+    this.fail(err);
+  }
+
+  private succeed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.state = 'DONE';
+    this.cleanUp();
+    this.resolve({
+      peer: this.options.peer,
+      files: this.count,
+      bytes: this.options.expectedTotal,
+      transferred: this.progress.transferred,
+      skipped: this.skipped,
+      seconds: this.progress.seconds,
+    });
+  }
+
+  /** Keep what was received in the .part (flushed and closed), rename nothing, then reject. */
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.state = 'FAILED';
+    this.cleanUp();
+    const file = this.file;
+    this.file = null;
+    void (async () => {
+      if (file !== null) {
+        await file.sink?.close().catch(() => undefined);
+        file.target?.release();
+      }
+    })().then(() => this.reject(err));
+  }
+
+  private cleanUp(): void {
+    this.progress.stop();
+    this.conn.off('error', this.onError);
+    this.conn.off('close', this.onClose);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    // A late 'error' from the socket must still have a listener.
+    this.conn.on('error', ignore);
+    this.conn.destroy();
+  }
+}
+
+function ignore(): void {}
+
+function unexpected(packet: FilePacket, state: ReceiveState): IcqError {
+  return new IcqError(ErrorCode.PROTOCOL, `unexpected ${packet.kind} packet from the sender in state ${state}`);
+}

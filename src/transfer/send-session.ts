@@ -1,0 +1,424 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
+import type { FilePacket } from '../wire/file.js';
+import { IcqError, ErrorCode } from '../errors.js';
+import type { PeerConnection } from './connection.js';
+import type { EventSink } from './events.js';
+import type { TransferSummary } from './options.js';
+import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';
+import { hashFilePrefix } from './file-hash.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressReporter } from './progress.js';
+import { Pacer, SpeedControl, pacedBlockBytes } from './speed.js';
+
+export interface OutgoingFile {
+  /** Local path to read. */
+  path: string;
+  /** Base name sent in 02 NAME. */
+  name: string;
+  /** '' or 'a/b' ('/'-separated), sent in 02 TEXT. */
+  subdir: string;
+  size: number;
+  /** Unix seconds (0 = unknown). */
+  mtime: number;
+  /** MIME type, for events. */
+  type: string;
+}
+
+export interface SendSessionOptions {
+  peer: number;
+  files: OutgoingFile[];
+  /** TOTAL in 00: the request's TOTAL_SIZE. */
+  total: number;
+  nick: string;
+  /** Our --speed, 0–100 (default 100). */
+  speed?: number;
+  /** Idle limit set on the connection (default: leave the connection's own). */
+  idleTimeoutMs?: number;
+  /** Spacing of progress events (default 250 ms; 0 = at every block, for tests). */
+  progressIntervalMs?: number;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+}
+
+/** Framed blocks in flight at once: enough to keep the socket busy while the next is read. */
+const MAX_BLOCKS = 4;
+
+/**
+ * S's side of PROTOCOL.md §5:
+ *   WAIT_INIT_ACK --01--> WAIT_START (02 sent) --03--> SENDING --last chunk--> WAIT_START
+ *   (next 02) ... --after the last file--> DONE (we close) --close--> resolved.
+ * 05 is recorded in every state, 04 stops the current file, empty 06 packets are ignored;
+ * anything else out of place is a protocol error.
+ */
+type SendState = 'WAIT_INIT_ACK' | 'WAIT_START' | 'SENDING' | 'DONE' | 'FAILED';
+
+export function runSendSession(conn: PeerConnection, options: SendSessionOptions): Promise<TransferSummary> {
+  return new SendSession(conn, options).run();
+}
+
+interface CurrentFile {
+  file: OutgoingFile;
+  /** 1-based. */
+  index: number;
+  /** Relative name for events: sub-directory + name. */
+  name: string;
+  /** Opened while the 02 travels, so the 03 round trip hides the open. */
+  handle: Promise<FileHandle>;
+  stopped: boolean;
+  /** The data loop, once 03 started it; it closes the handle when it ends. */
+  sending: Promise<void> | null;
+}
+
+class SendSession {
+  private state: SendState = 'WAIT_INIT_ACK';
+  private readonly speed: SpeedControl;
+  private readonly pacer = new Pacer();
+  private readonly progress: ProgressReporter;
+  private readonly freeBlocks: DataBlock[] = [];
+  private blocksMade = 0;
+  private current: CurrentFile | null = null;
+  private fileCount = 0;
+  private skipped = 0;
+  private needDrain = false;
+  /** The data loop waits on this (a free block, drain, pacing, un-pause, stop or failure). */
+  private waiter: (() => void) | null = null;
+  private idleTimeoutMs: number;
+  private settled = false;
+  private resolve!: (summary: TransferSummary) => void;
+  private reject!: (err: unknown) => void;
+  private readonly onError = (err: unknown) => this.onConnectionError(err);
+  private readonly onClose = () => this.onConnectionClose();
+  private readonly onDrain = () => {
+    this.needDrain = false;
+    this.wakeUp();
+  };
+  private readonly onAbort = () => this.fail(new IcqError(ErrorCode.INTERRUPTED, 'transfer interrupted'));
+
+  constructor(
+    private readonly conn: PeerConnection,
+    private readonly options: SendSessionOptions,
+  ) {
+    this.speed = new SpeedControl(options.speed ?? FULL_SPEED);
+    this.progress = new ProgressReporter(
+      options.peer,
+      options.total,
+      options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+      options.onEvent,
+    );
+    this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
+  }
+
+  run(): Promise<TransferSummary> {
+    return new Promise<TransferSummary>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      const { conn, options } = this;
+      conn.on('error', this.onError);
+      conn.on('close', this.onClose);
+      conn.socket.on('drain', this.onDrain);
+      options.signal?.addEventListener('abort', this.onAbort);
+      if (options.signal?.aborted) return this.onAbort();
+      if (conn.closed) return this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${conn.remote} closed before the transfer began`));
+      this.applyIdleTimeout();
+      conn.send(
+        encodeFilePacket({
+          kind: 'batch-init',
+          count: options.files.length,
+          total: options.total,
+          speed: this.speed.local,
+          nick: options.nick,
+        }),
+      );
+      if (this.speed.local !== FULL_SPEED) conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
+      conn.setHandler((frame) => this.onFrame(frame));
+    });
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.state === 'DONE' || this.state === 'FAILED') return;
+    if (frame[0] === FilePacketType.DATA && frame.length === 1) return;
+    const packet = decodeFilePacket(frame);
+    switch (packet.kind) {
+      case 'speed':
+        return this.onSpeed(packet.speed);
+      case 'stop-file':
+        return this.onStopFile();
+    }
+    if (this.state === 'WAIT_INIT_ACK' && packet.kind === 'init-ack') return this.nextFile();
+    if (this.state === 'WAIT_START' && packet.kind === 'start') return this.startFile(packet.offset);
+    throw unexpected(packet, this.state);
+  }
+
+  private onSpeed(speed: number): void {
+    if (!this.speed.setPeer(speed)) return;
+    this.pacer.reset(performance.now());
+    this.applyIdleTimeout();
+    this.wakeUp();
+  }
+
+  /** A paused transfer is not idle: no timeout while the agreed speed is 0. */
+  private applyIdleTimeout(): void {
+    this.conn.setIdleTimeout(this.speed.paused ? 0 : this.idleTimeoutMs);
+  }
+
+  private onStopFile(): void {
+    const cur = this.current;
+    if (cur === null || cur.stopped) return;
+    cur.stopped = true;
+    if (this.state === 'SENDING') {
+      this.wakeUp();
+    } else if (this.state === 'WAIT_START') {
+      // Stopped before it began: as good as skipped.
+      this.emitFileStart(cur, cur.file.size);
+      this.progress.beginFile(cur.name, cur.file.size, cur.file.size);
+      this.endFile(cur, '', true);
+    }
+  }
+
+  private nextFile(): void {
+    const files = this.options.files;
+    if (this.fileCount === files.length) {
+      // No end packet: closing after the last chunk is how S says "done" (§5).
+      this.current = null;
+      this.state = 'DONE';
+      this.conn.end();
+      return;
+    }
+    const file = files[this.fileCount++]!;
+    const handle = openForSending(file);
+    handle.catch(() => undefined); // reported when the data loop awaits it
+    this.current = {
+      file,
+      index: this.fileCount,
+      name: file.subdir === '' ? file.name : `${file.subdir}/${file.name}`,
+      handle,
+      stopped: false,
+      sending: null,
+    };
+    this.state = 'WAIT_START';
+    this.conn.send(
+      encodeFilePacket({
+        kind: 'file-info',
+        name: file.name,
+        text: file.subdir,
+        size: file.size,
+        mtime: file.mtime,
+        speed: this.speed.local,
+      }),
+    );
+  }
+
+  private startFile(offset: number): void {
+    const cur = this.current!;
+    const size = cur.file.size;
+    if (offset > size) throw new IcqError(ErrorCode.PROTOCOL, `receiver asked for offset ${offset} of ${cur.name}, which has ${size} bytes`);
+    this.emitFileStart(cur, offset);
+    this.progress.beginFile(cur.name, size, offset);
+    if (size === 0) {
+      this.endFile(cur, EMPTY_SHA256, false);
+      return;
+    }
+    if (offset === size) {
+      // OFFSET = SIZE: the receiver skips this file (or has it all); nothing is sent for it.
+      this.endFile(cur, '', true);
+      return;
+    }
+    this.state = 'SENDING';
+    cur.sending = this.sendData(cur, offset).catch((err: unknown) => this.fail(err));
+  }
+
+  /** The data loop for one file: read a block into framed packets, pace, write, repeat. */
+  private async sendData(cur: CurrentFile, offset: number): Promise<void> {
+    const handle = await cur.handle;
+    try {
+      const hash = createHash('sha256');
+      // file-done carries the sha256 of the whole file, also when resumed.
+      if (offset > 0) await hashFilePrefix(handle, offset, hash, cur.file.path);
+      const end = cur.file.size;
+      let position = offset;
+      this.pacer.reset(performance.now());
+      while (position < end) {
+        if (this.state !== 'SENDING' || cur.stopped) break;
+        if (this.speed.paused || this.needDrain) {
+          await this.wait();
+          continue;
+        }
+        const rate = this.speed.bytesPerSecond;
+        const delay = this.pacer.delay(rate, performance.now());
+        if (delay > 0) {
+          await this.wait(delay);
+          continue;
+        }
+        const block = this.takeBlock();
+        if (block === null) {
+          await this.wait();
+          continue;
+        }
+        const length = Math.min(end - position, pacedBlockBytes(rate, block.capacity, DATA_CHUNK_SIZE));
+        let framed: Buffer;
+        try {
+          framed = await block.fill(handle, position, length, hash);
+        } catch (err) {
+          this.freeBlocks.push(block);
+          throw err;
+        }
+        if (this.state !== 'SENDING' || cur.stopped) {
+          this.freeBlocks.push(block);
+          break;
+        }
+        // The block goes back to the pool only when the socket has let go of it.
+        if (!this.conn.sendRaw(framed, () => this.releaseBlock(block))) this.needDrain = true;
+        this.pacer.add(length);
+        position += length;
+        this.progress.add(length);
+        this.progress.tick();
+      }
+      if (this.state !== 'SENDING') return;
+      if (cur.stopped) this.endFile(cur, '', true);
+      else this.endFile(cur, hash.digest('hex'), false);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** The current file is over (sent, skipped or stopped): report it and announce the next. */
+  private endFile(cur: CurrentFile, sha256: string, skipped: boolean): void {
+    if (skipped) this.skipped++;
+    if (cur.sending === null) void cur.handle.then((h) => h.close()).catch(() => undefined);
+    this.progress.tick();
+    this.options.onEvent?.({
+      event: 'file-done',
+      peer: this.options.peer,
+      name: cur.name,
+      path: cur.file.path,
+      bytes: cur.file.size,
+      sha256,
+      type: cur.file.type,
+      skipped,
+    });
+    this.nextFile();
+  }
+
+  private emitFileStart(cur: CurrentFile, offset: number): void {
+    this.options.onEvent?.({
+      event: 'file-start',
+      peer: this.options.peer,
+      name: cur.name,
+      path: cur.file.path,
+      size: cur.file.size,
+      offset,
+      type: cur.file.type,
+      index: cur.index,
+      files: this.options.files.length,
+    });
+  }
+
+  private takeBlock(): DataBlock | null {
+    const free = this.freeBlocks.pop();
+    if (free !== undefined) return free;
+    if (this.blocksMade === MAX_BLOCKS) return null;
+    this.blocksMade++;
+    return new DataBlock(DEFAULT_CHUNKS_PER_BLOCK);
+  }
+
+  private releaseBlock(block: DataBlock): void {
+    this.freeBlocks.push(block);
+    this.wakeUp();
+  }
+
+  private wait(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? null : setTimeout(() => this.wakeUp(), ms);
+      this.waiter = () => {
+        if (timer !== null) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private wakeUp(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  private onConnectionError(err: unknown): void {
+    // After the last byte we only wait for the receiver to close; a peer that never does is not a failure.
+    if (this.state === 'DONE' && isIdleTimeout(err) && this.conn.socket.writableFinished) return this.succeed();
+    this.fail(err);
+  }
+
+  private onConnectionClose(): void {
+    if (this.state === 'DONE') return this.succeed();
+    const where = this.current === null ? 'before the first file' : `during ${this.current.name}`;
+    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.conn.remote} closed the connection ${where}`));
+  }
+
+  private succeed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanUp();
+    this.conn.destroy();
+    this.resolve({
+      peer: this.options.peer,
+      files: this.options.files.length,
+      bytes: this.options.total,
+      transferred: this.progress.transferred,
+      skipped: this.skipped,
+      seconds: this.progress.seconds,
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.state = 'FAILED';
+    this.cleanUp();
+    this.conn.destroy();
+    this.wakeUp();
+    const cur = this.current;
+    // Let the data loop close its file before reporting; a file opened but never sent is closed here.
+    const closed = cur === null ? Promise.resolve() : (cur.sending ?? cur.handle.then((h) => h.close()));
+    void closed.catch(() => undefined).then(() => this.reject(err));
+  }
+
+  private cleanUp(): void {
+    this.progress.stop();
+    this.conn.off('error', this.onError);
+    this.conn.off('close', this.onClose);
+    this.conn.socket.off('drain', this.onDrain);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    // A late 'error' from the socket must still have a listener.
+    this.conn.on('error', ignore);
+  }
+}
+
+function ignore(): void {}
+
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+
+async function openForSending(file: OutgoingFile): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file.path, 'r');
+  } catch (err) {
+    throw new IcqError(ErrorCode.LOCAL_FILE, `cannot open ${file.path}: ${(err as Error).message}`, { cause: err });
+  }
+  const { size } = await handle.stat();
+  if (size !== file.size) {
+    await handle.close();
+    throw new IcqError(ErrorCode.LOCAL_FILE, `${file.path} changed size since the request (${file.size} → ${size} bytes)`);
+  }
+  return handle;
+}
+
+function isIdleTimeout(err: unknown): boolean {
+  return err instanceof IcqError && err.code === ErrorCode.IDLE_TIMEOUT;
+}
+
+function unexpected(packet: FilePacket, state: SendState): IcqError {
+  return new IcqError(ErrorCode.PROTOCOL, `unexpected ${packet.kind} packet from the receiver in state ${state}`);
+}
