@@ -1,0 +1,186 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { IcqServerError } from '../server/errors.js';
+import { SERVER_DEFAULTS, type ServerUser, isScryptCost } from '../server/options.js';
+import { type IcqServer, startServer } from '../server/server.js';
+import { ExitCode } from './exit-codes.js';
+import { MAX_TIMER_MS, parseUin } from './parsers.js';
+
+const MAX_COUNT = 2 ** 31 - 1;
+
+interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** HOST:PORT, or PORT on the default host (127.0.0.1, not every interface); port 0 = any. */
+function parseListen(value: string): ListenAddress {
+  const m = /^(?:([A-Za-z0-9._-]*):)?(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new InvalidArgumentError('expected HOST:PORT (or PORT), e.g. 127.0.0.1:4000');
+  return { host: m[1] || SERVER_DEFAULTS.host, port };
+}
+
+function parseInteger(min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** UIN:PASSWORD[:NICK]; the password cannot contain ':', the nick can. */
+function parseUser(value: string, previous: ServerUser[] = []): ServerUser[] {
+  const first = value.indexOf(':');
+  if (first <= 0) throw new InvalidArgumentError('expected UIN:PASSWORD[:NICK]');
+  const uin = parseUin(value.slice(0, first));
+  const rest = value.slice(first + 1);
+  const second = rest.indexOf(':');
+  const password = second === -1 ? rest : rest.slice(0, second);
+  const nick = second === -1 ? undefined : rest.slice(second + 1);
+  return [...previous, nick === undefined ? { uin, password } : { uin, password, nick }];
+}
+
+function buildProgram(): Command {
+  const d = SERVER_DEFAULTS;
+  return new Command()
+    .name('icqd')
+    .description('A compatible ICQ v2 (1998) server: logins, presence, messages and the reverse-connect relay, over UDP.')
+    .addOption(
+      new Option('--listen <HOST:PORT>', 'UDP address to listen on; port 0 picks a free one (printed on stdout)')
+        .default(`${d.host}:${d.port}`)
+        .argParser(parseListen),
+    )
+    .addOption(new Option('--db <FILE>', 'accounts and stored messages (JSON, written atomically)').default(d.dbPath))
+    .addOption(new Option('--no-db', 'keep accounts and stored messages in memory only'))
+    .addOption(new Option('--auto-register', 'create the account when an unknown UIN logs in').default(false))
+    .addOption(
+      new Option('--add-user <UIN:PASSWORD[:NICK]>', 'add an account, or set its password and nick (repeatable)')
+        .argParser(parseUser)
+        .default([], 'none'),
+    )
+    .addOption(
+      new Option('--retransmit-ms <MS>', 'resend an unacknowledged packet after this long')
+        .default(d.retransmitMs)
+        .argParser(parseInteger(1, MAX_TIMER_MS)),
+    )
+    .addOption(
+      new Option('--retries <N>', 'resends before a silent client is dropped').default(d.retries).argParser(parseInteger(0, 1000)),
+    )
+    .addOption(
+      new Option('--keepalive-ms <MS>', `client keep-alive period; silent sessions expire after 3× this`)
+        .default(d.keepAliveMs)
+        .argParser(parseInteger(1, MAX_TIMER_MS)),
+    )
+    .addOption(
+      new Option('--scrypt-cost <N>', 'scrypt cost for new password hashes (power of two)')
+        .default(d.scryptCostFile)
+        .argParser((v) => {
+          const n = parseInteger(2, 1_048_576)(v);
+          if (!isScryptCost(n)) throw new InvalidArgumentError('expected a power of two, e.g. 16384');
+          return n;
+        }),
+    )
+    .addOption(
+      new Option('--max-sessions <N>', 'most clients online at once').default(d.maxSessions).argParser(parseInteger(1, MAX_COUNT)),
+    )
+    .addOption(
+      new Option('--max-contacts <N>', 'most UINs one client may watch').default(d.maxContacts).argParser(parseInteger(0, MAX_COUNT)),
+    )
+    .addOption(
+      new Option('--max-stored-messages <N>', 'most offline messages kept per user')
+        .default(d.maxStoredMessages)
+        .argParser(parseInteger(0, MAX_COUNT)),
+    )
+    .addOption(new Option('--quiet', 'log nothing but errors to stderr').default(false))
+    .addHelpText(
+      'after',
+      `
+The first line on stdout is "listening udp://HOST:PORT"; logs go to stderr.
+SIGINT or SIGTERM stops the server (exit 0) after saving the database.
+
+Examples:
+  $ icqd
+  $ icqd --listen 0.0.0.0:4000 --db /var/lib/icqd/icqd.json
+  $ icqd --add-user 1001:secret:alice --add-user 1002:hunter2:bob
+  $ icqd --listen 127.0.0.1:0 --no-db --auto-register
+  $ icqd --retransmit-ms 200 --retries 2 --keepalive-ms 1000   # short timers for tests`,
+    );
+}
+
+interface IcqdOptions {
+  listen: ListenAddress | string;
+  db: string | false;
+  autoRegister: boolean;
+  addUser: ServerUser[];
+  retransmitMs: number;
+  retries: number;
+  keepaliveMs: number;
+  scryptCost: number;
+  maxSessions: number;
+  maxContacts: number;
+  maxStoredMessages: number;
+  quiet: boolean;
+}
+
+/**
+ * Runs icqd until SIGINT/SIGTERM. Never rejects: failures are printed to stderr and set
+ * process.exitCode (1 for a bad db file or an address that cannot be bound, 2 for usage).
+ */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed the help or the error.
+      process.exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      return;
+    }
+    throw err;
+  }
+  const o = program.opts<IcqdOptions>();
+  // A default given as text is not run through the parser.
+  const listen = typeof o.listen === 'string' ? parseListen(o.listen) : o.listen;
+  const stderr = (line: string): void => void process.stderr.write(`icqd: ${line}\n`);
+
+  let server: IcqServer;
+  try {
+    server = await startServer({
+      host: listen.host,
+      port: listen.port,
+      dbPath: o.db === false ? null : o.db,
+      autoRegister: o.autoRegister,
+      users: o.addUser,
+      retransmitMs: o.retransmitMs,
+      retries: o.retries,
+      keepAliveMs: o.keepaliveMs,
+      // Without a file the hashes never leave the process: the in-memory default is cheaper.
+      ...(o.db === false && program.getOptionValueSource('scryptCost') === 'default' ? {} : { scryptCost: o.scryptCost }),
+      maxSessions: o.maxSessions,
+      maxContacts: o.maxContacts,
+      maxStoredMessages: o.maxStoredMessages,
+      log: o.quiet ? undefined : stderr,
+    });
+  } catch (err) {
+    stderr(err instanceof IcqServerError || err instanceof RangeError ? err.message : String((err as Error).stack ?? err));
+    process.exitCode = err instanceof RangeError ? ExitCode.USAGE : ExitCode.INTERNAL;
+    return;
+  }
+  process.stdout.write(`listening udp://${server.address.host}:${server.address.port}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (!o.quiet) stderr(`${signal}: stopping`);
+      server.close().then(resolve, (err: unknown) => {
+        stderr(`error while stopping: ${(err as Error).message}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.exitCode = ExitCode.OK;
+}
