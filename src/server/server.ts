@@ -25,8 +25,19 @@ export interface IcqServer {
   /** Sessions online now. */
   readonly sessionCount: number;
   isOnline(uin: number): boolean;
+  /** Counters since start, for operators and tests. */
+  readonly stats: ServerStats;
   /** Stops listening, drops every session (no packets sent) and saves the db. */
   close(): Promise<void>;
+}
+
+export interface ServerStats {
+  /** Datagrams received. */
+  datagrams: number;
+  /** Datagrams dropped as oversized, of another version, or with a header or body that does not decode. */
+  malformed: number;
+  /** Logins accepted. */
+  logins: number;
 }
 
 /** Tests only: hooks into the account store's atomic writes. */
@@ -73,6 +84,7 @@ export async function startServer(options: ServerOptions = {}, hooks: ServerTest
 
 class Icqd implements IcqServer {
   readonly address: { host: string; port: number };
+  readonly stats: ServerStats = { datagrams: 0, malformed: 0, logins: 0 };
   private readonly sessions = new Map<number, Session>();
   private readonly watchers = new WatcherIndex();
   /** Logins whose password is being checked: "address|uin|seq". */
@@ -137,6 +149,7 @@ class Icqd implements IcqServer {
 
   private onDatagram(buf: Buffer, rinfo: RemoteInfo): void {
     if (this.closing) return;
+    this.stats.datagrams++;
     const from = clientAddress(rinfo.address, rinfo.port);
     try {
       this.handle(buf, from);
@@ -148,6 +161,7 @@ class Icqd implements IcqServer {
 
   private handle(buf: Buffer, from: ClientAddress): void {
     if (buf.length > this.o.maxPacketSize) {
+      this.stats.malformed++;
       this.hostileLog.write(`${from.key}: ${buf.length}-byte datagram is over ${this.o.maxPacketSize}, ignored`);
       return;
     }
@@ -183,6 +197,7 @@ class Icqd implements IcqServer {
 
   private rejectMalformed(err: unknown, from: ClientAddress, action: string): void {
     if (!isProtocolError(err)) throw err;
+    this.stats.malformed++;
     this.hostileLog.write(`${from.key}: malformed packet (${err.code}: ${err.message}), ${action}`);
   }
 
@@ -300,6 +315,7 @@ class Icqd implements IcqServer {
       },
     );
     this.sessions.set(p.uin, s);
+    this.stats.logins++;
     this.log(`${p.uin}: logged in from ${from.key} (TCP port ${p.port}, status ${hex32(p.status)})`);
     s.sender.send({ kind: 'login-reply', uin: p.uin, ip: from.address, loginSeq: p.loginSeq });
     if (!isInvisible(s.status)) this.announceOnline(s);

@@ -68,11 +68,24 @@ export class TestClient {
     return seq;
   }
 
-  /** LOGIN, then waits for the ACK and LOGIN_REPLY. */
-  async login(password: string, extra: Partial<Parameters<typeof loginPacket>[0]> = {}): Promise<Extract<ServerPacket, { kind: 'login-reply' }>> {
+  /**
+   * LOGIN, then waits for the ACK and LOGIN_REPLY. Like a real client, sends the LOGIN
+   * again (same SEQ) every resendMs until it is ACKed: UDP may drop it.
+   */
+  async login(
+    password: string,
+    extra: Partial<Parameters<typeof loginPacket>[0]> = {},
+    resendMs = 250,
+  ): Promise<Extract<ServerPacket, { kind: 'login-reply' }>> {
     const seq = this.seq++;
-    this.sendRaw(encodeClientPacket(loginPacket({ seq, uin: this.uin, password, ...extra })));
-    await this.next((p) => p.kind === 'ack' && p.seq === seq);
+    const datagram = encodeClientPacket(loginPacket({ seq, uin: this.uin, password, ...extra }));
+    this.sendRaw(datagram);
+    const resend = setInterval(() => this.sendRaw(datagram), resendMs);
+    try {
+      await this.next((p) => p.kind === 'ack' && p.seq === seq);
+    } finally {
+      clearInterval(resend);
+    }
     return (await this.next((p) => p.kind === 'login-reply')) as Extract<ServerPacket, { kind: 'login-reply' }>;
   }
 
