@@ -99,11 +99,12 @@ export class ProgressBars {
       this.multi.remove(bars.file);
       this.transfers.delete(peer);
     }
-    if (this.transfers.size === 0) this.multi.stop();
+    if (this.transfers.size === 0) this.stop();
   }
 
+  /** Idempotent: stopping twice would write cursor escapes after the final line. */
   stop(): void {
     this.transfers.clear();
-    this.multi.stop();
+    if (this.multi.isActive) this.multi.stop();
   }
 }
