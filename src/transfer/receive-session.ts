@@ -79,13 +79,22 @@ class ReceiveSession {
   private readonly speed: SpeedControl;
   private readonly progress: ProgressReporter;
   private readonly pool = new BufferPool();
-  private readonly handler = (frame: Buffer) => this.onFrame(frame);
+  /** Our own verdicts go straight to fail(); the connection's 'error' is only about the socket and framing. */
+  private readonly handler = (frame: Buffer) => {
+    try {
+      this.onFrame(frame);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
   private count = 0;
   private index = 0;
   private skipped = 0;
   private file: IncomingFile | null = null;
   private peerClosed = false;
   private readonly idleTimeoutMs: number;
+  /** Kept for messages: a closed socket forgets its address. */
+  private readonly remote: string;
   private settled = false;
   private resolve!: (summary: TransferSummary) => void;
   private reject!: (err: unknown) => void;
@@ -108,6 +117,7 @@ class ReceiveSession {
       options.onEvent,
     );
     this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
+    this.remote = conn.remote;
   }
 
   run(): Promise<TransferSummary> {
@@ -242,7 +252,7 @@ class ReceiveSession {
     );
     if (file.need === 0) return this.finishFile(file);
     this.state = 'RECEIVING';
-    this.conn.setHandler(this.handler);
+    this.listen();
   }
 
   private sendStart(offset: number): void {
@@ -286,6 +296,11 @@ class ReceiveSession {
   private awaitNextFile(): void {
     this.file = null;
     this.state = 'WAIT_FILE_INFO';
+    this.listen();
+  }
+
+  /** Handle frames again, the queued ones first; a close seen meanwhile is judged after them. */
+  private listen(): void {
     this.conn.setHandler(this.handler);
     this.checkClosed();
   }
@@ -340,12 +355,12 @@ class ReceiveSession {
         : this.state === 'RECEIVING'
           ? `after ${this.file!.got} of ${this.file!.need} bytes of ${this.file!.target!.name}`
           : `after ${this.index} of ${this.count} files`;
-    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.conn.remote} closed the connection ${where}`));
+    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
 
   private onConnectionError(err: unknown): void {
     // Once everything is in, a sender that resets or never closes has still delivered it all.
-    if (this.allDone) {
+    if (this.allDone && isConnectionLoss(err)) {
       this.peerClosed = true;
       return this.checkClosed();
     }
@@ -395,6 +410,10 @@ class ReceiveSession {
 }
 
 function ignore(): void {}
+
+function isConnectionLoss(err: unknown): boolean {
+  return err instanceof IcqError && (err.code === ErrorCode.TRANSFER_BROKEN || err.code === ErrorCode.IDLE_TIMEOUT);
+}
 
 function unexpected(packet: FilePacket, state: ReceiveState): IcqError {
   return new IcqError(ErrorCode.PROTOCOL, `unexpected ${packet.kind} packet from the sender in state ${state}`);

@@ -86,6 +86,8 @@ class SendSession {
   /** The data loop waits on this (a free block, drain, pacing, un-pause, stop or failure). */
   private waiter: (() => void) | null = null;
   private idleTimeoutMs: number;
+  /** Kept for messages: a closed socket forgets its address. */
+  private readonly remote: string;
   private settled = false;
   private resolve!: (summary: TransferSummary) => void;
   private reject!: (err: unknown) => void;
@@ -109,6 +111,7 @@ class SendSession {
       options.onEvent,
     );
     this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
+    this.remote = conn.remote;
   }
 
   run(): Promise<TransferSummary> {
@@ -354,7 +357,7 @@ class SendSession {
   private onConnectionClose(): void {
     if (this.state === 'DONE') return this.succeed();
     const where = this.current === null ? 'before the first file' : `during ${this.current.name}`;
-    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.conn.remote} closed the connection ${where}`));
+    this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
 
   private succeed(): void {
