@@ -34,6 +34,8 @@ export class PeerListener extends EventEmitter {
   private readonly server: net.Server;
   private readonly perAddress = new Map<string, number>();
   private readonly open = new Set<net.Socket>();
+  /** Accepted sockets that have not sent their init yet (still ours to drop). */
+  private readonly waitingForInit = new Set<net.Socket>();
   private bound: { host: string; port: number } | null = null;
 
   constructor(private readonly options: PeerListenerOptions) {
@@ -72,9 +74,11 @@ export class PeerListener extends EventEmitter {
       return;
     }
     this.open.add(socket);
+    this.waitingForInit.add(socket);
     this.perAddress.set(address, fromAddress + 1);
     socket.once('close', () => {
       this.open.delete(socket);
+      this.waitingForInit.delete(socket);
       const n = (this.perAddress.get(address) ?? 1) - 1;
       if (n <= 0) this.perAddress.delete(address);
       else this.perAddress.set(address, n);
@@ -95,6 +99,8 @@ export class PeerListener extends EventEmitter {
       const init = decodeInit(frame);
       connection.setHandler(null);
       connection.off('error', onEarlyError);
+      // From here the connection belongs to whoever takes 'peer': close() leaves it alone.
+      this.waitingForInit.delete(socket);
       if (this.listenerCount('peer') === 0) {
         connection.destroy();
         return;
@@ -103,9 +109,12 @@ export class PeerListener extends EventEmitter {
     });
   }
 
-  /** Stop accepting and drop every connection that is still open. */
+  /**
+   * Stop accepting and drop the connections still waiting for their init. Connections
+   * already handed over with 'peer' belong to their new owner and stay open.
+   */
   close(): Promise<void> {
-    for (const s of this.open) s.destroy();
+    for (const s of this.waitingForInit) s.destroy();
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());

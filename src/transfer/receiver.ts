@@ -253,9 +253,9 @@ export class FileReceiver extends EventEmitter {
   private async runSession(transfer: IncomingTransfer, connection: PeerConnection): Promise<void> {
     transfer.state = 'running';
     clearTimeout(transfer.timer);
-    // The file listener stays open until end(): PeerListener.close() destroys every
-    // connection it accepted, this one included. Its 'peer' handler turns away any other
-    // connection now that the state is 'running'.
+    // One connection per transfer: the dedicated port closes now (the connection it
+    // handed over stays open).
+    void transfer.fileListener?.close();
     const dir = this.options.dir;
     const onExists = this.options.onExists ?? 'resume';
     const acceptTypes = this.options.acceptTypes;
