@@ -8,6 +8,7 @@ import {
   sanitizeSubdir,
   truncateFileName,
 } from '../../src/transfer/names.js';
+import { uniform } from '../helpers/prng.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s);
 /** What a UTF-8 name looks like after the wire layer decoded its bytes as latin1. */
@@ -158,18 +159,6 @@ describe('truncateFileName and numberedName', () => {
   });
 });
 
-/** mulberry32: a tiny deterministic PRNG, so a failure reproduces from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HOSTILE_PIECES = [
   '..', '.', '...', '/', '\\', '//', '\\\\', 'C:', 'c:\\', 'Z:/', '\u0000', '\u0007', '\u001b[31m',
   '\r\n', '\t', '\u007f', '\u0085', '\u009b', '\u202e', '\u202d', '\u2066', '\u200b', '\u200d',
@@ -204,7 +193,7 @@ function assertSafeComponent(component: string, maxBytes: number): void {
 
 describe('property: hostile names and sub-directories stay inside the target', () => {
   it('holds for thousands of generated names (seeded)', () => {
-    const rand = mulberry32(0x1c0ffee);
+    const rand = uniform(0x1c0ffee);
     const dir = path.resolve('/srv/icq/incoming');
     for (let i = 0; i < 4000; i++) {
       const rawName = hostileString(rand);

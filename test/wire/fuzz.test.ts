@@ -18,56 +18,13 @@ import {
 } from '../../src/wire/peer.js';
 import type { InitPacket, PeerEndpoint, PeerMessage } from '../../src/wire/peer.js';
 import { hex } from '../helpers/hex.js';
+import { Random } from '../helpers/prng.js';
 
 /**
  * Every decoder, fed hostile bytes, either returns or throws IcqProtocolError with a stable
  * code: never a RangeError, TypeError or anything else, and never hangs. The generator is
  * seeded, so a failure reproduces exactly.
  */
-
-/** mulberry32: a tiny, fast, seeded 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-class Random {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  /** 0 ≤ n < max */
-  int(max: number): number {
-    return this.next() % max;
-  }
-  bytes(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
-    return out;
-  }
-  /** Mostly short, sometimes longer: most decoders fail early, the long ones reach the tails. */
-  length(): number {
-    return this.int(4) === 0 ? this.int(300) : this.int(48);
-  }
-  /** 1–4 bit flips, or a byte replaced by a value that tends to matter (0, FF, lengths). */
-  mutate(valid: Buffer): Buffer {
-    const out = Buffer.from(valid);
-    if (out.length === 0) return out;
-    const flips = 1 + this.int(4);
-    for (let i = 0; i < flips; i++) {
-      const at = this.int(out.length);
-      if (this.int(3) === 0) out[at] = [0x00, 0xff, 0x01, 0x7f, 0x80, 0xfe][this.int(6)]!;
-      else out[at]! ^= 1 << this.int(8);
-    }
-    return out;
-  }
-}
 
 const CODES = new Set<string>(Object.values(WireErrorCode));
 
