@@ -41,7 +41,8 @@ function parseUser(value: string, previous: ServerUser[] = []): ServerUser[] {
   return [...previous, nick === undefined ? { uin, password } : { uin, password, nick }];
 }
 
-function buildProgram(): Command {
+/** icqd's command line (DESIGN.md "Commands"). Construct a new one for every parse. */
+export function buildIcqdProgram(): Command {
   const d = SERVER_DEFAULTS;
   return new Command()
     .name('icqd')
@@ -128,7 +129,7 @@ interface IcqdOptions {
  * process.exitCode (1 for a bad db file or an address that cannot be bound, 2 for usage).
  */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildIcqdProgram().exitOverride();
   try {
     program.parse(argv);
   } catch (err) {
