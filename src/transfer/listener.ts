@@ -28,14 +28,15 @@ export interface AcceptedPeer {
  * A TCP listener for peers: every accepted connection must open with an init packet
  * (§3.2); the listener reads it, then emits 'peer' ({ connection, init }) with the
  * connection's frame handler unset, so the next frame waits for whoever takes it.
- * Connections over the limits are closed at once; silent ones by the idle timeout.
+ * At a limit, the oldest connection still waiting for its init makes room for a new one;
+ * without such a connection the new one is closed at once. Silent ones go at the idle timeout.
  */
 export class PeerListener extends EventEmitter {
   private readonly server: net.Server;
   private readonly perAddress = new Map<string, number>();
   private readonly open = new Set<net.Socket>();
-  /** Accepted sockets that have not sent their init yet (still ours to drop). */
-  private readonly waitingForInit = new Set<net.Socket>();
+  /** Accepted sockets that have not sent their init yet (still ours to drop), oldest first, with their address. */
+  private readonly waitingForInit = new Map<net.Socket, string>();
   private bound: { host: string; port: number } | null = null;
 
   constructor(private readonly options: PeerListenerOptions) {
@@ -65,24 +66,45 @@ export class PeerListener extends EventEmitter {
     return this.open.size;
   }
 
+  /**
+   * Room for a new connection from address. At a limit, the oldest connection that has not
+   * sent its init yet (from the same address when that address is at its own limit) is
+   * dropped: otherwise a few silent connections would hold the listener shut for a whole
+   * idle timeout. Connections already handed over are never dropped for room.
+   */
+  private makeRoom(address: string): boolean {
+    const addressFull = (this.perAddress.get(address) ?? 0) >= this.options.maxConnectionsPerAddress;
+    if (!addressFull && this.open.size < this.options.maxConnections) return true;
+    for (const [waiting, from] of this.waitingForInit) {
+      if (addressFull && from !== address) continue;
+      this.options.log?.(`dropped a connection from ${from} that sent nothing, to make room`);
+      this.forget(waiting, from);
+      waiting.destroy();
+      return true;
+    }
+    return false;
+  }
+
+  /** Stop counting socket (at its close, or when dropped for room); safe to call twice. */
+  private forget(socket: net.Socket, address: string): void {
+    this.waitingForInit.delete(socket);
+    if (!this.open.delete(socket)) return;
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, n);
+  }
+
   private onConnection(socket: net.Socket): void {
     const address = toIPv4(socket.remoteAddress);
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (this.open.size >= this.options.maxConnections || fromAddress >= this.options.maxConnectionsPerAddress) {
+    if (!this.makeRoom(address)) {
       this.options.log?.(`refused a connection from ${address}: connection limit reached`);
       socket.destroy();
       return;
     }
     this.open.add(socket);
-    this.waitingForInit.add(socket);
-    this.perAddress.set(address, fromAddress + 1);
-    socket.once('close', () => {
-      this.open.delete(socket);
-      this.waitingForInit.delete(socket);
-      const n = (this.perAddress.get(address) ?? 1) - 1;
-      if (n <= 0) this.perAddress.delete(address);
-      else this.perAddress.set(address, n);
-    });
+    this.waitingForInit.set(socket, address);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    socket.once('close', () => this.forget(socket, address));
 
     const connection = new PeerConnection(socket, {
       maxFrameSize: this.options.maxFrameSize,
@@ -114,7 +136,7 @@ export class PeerListener extends EventEmitter {
    * already handed over with 'peer' belong to their new owner and stay open.
    */
   close(): Promise<void> {
-    for (const s of this.waitingForInit) s.destroy();
+    for (const s of this.waitingForInit.keys()) s.destroy();
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
