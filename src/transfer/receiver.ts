@@ -45,6 +45,8 @@ type IncomingState = 'deciding' | 'waiting-connection' | 'running' | 'ended';
 /** One file request from a peer, from decision to the end of its file session. */
 interface IncomingTransfer {
   peer: number;
+  /** The address the request came from: a UIN is only what the peer claims. */
+  address: string;
   request: PeerMessage;
   channel: MessageChannel;
   state: IncomingState;
@@ -158,9 +160,12 @@ export class FileReceiver extends EventEmitter {
     }
   }
 
-  private pendingFrom(peer: number): number {
+  /** Requests still deciding or waiting for their file connection from this UIN or this address. */
+  private pendingFrom(peer: number, address: string): number {
     let n = 0;
-    for (const t of this.transfers) if (t.peer === peer && (t.state === 'deciding' || t.state === 'waiting-connection')) n++;
+    for (const t of this.transfers) {
+      if ((t.peer === peer || t.address === address) && (t.state === 'deciding' || t.state === 'waiting-connection')) n++;
+    }
     return n;
   }
 
@@ -176,8 +181,8 @@ export class FileReceiver extends EventEmitter {
       description: escapeForDisplay(decodeWireName(msg.text)),
       address: toIPv4(channel.connection.socket.remoteAddress),
     };
-    const transfer: IncomingTransfer = { peer, request: msg, channel, state: 'deciding', abort: new AbortController() };
-    const pending = this.pendingFrom(peer);
+    const transfer: IncomingTransfer = { peer, address: info.address, request: msg, channel, state: 'deciding', abort: new AbortController() };
+    const pending = this.pendingFrom(peer, info.address);
     this.transfers.add(transfer);
     this.report({ event: 'request', peer, name: info.name, files: info.files, bytes: info.bytes, description: info.description });
 
