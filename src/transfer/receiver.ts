@@ -277,7 +277,7 @@ export class FileReceiver extends EventEmitter {
         prepare: (info) =>
           prepareTarget({
             dir,
-            subdir: sanitizeSubdir(decodeWireName(info.subdir)),
+            subdir: sanitizeSubdir(decodeWireName(info.subdir), undefined, maxNameLength),
             name: sanitizeFileName(decodeWireName(info.name), maxNameLength),
             size: info.size,
             onExists,
