@@ -24,11 +24,14 @@ export interface LimitOptions {
   maxFiles?: number;
   /** Longest file name, in bytes, kept on disk (default 255); longer names are shortened. */
   maxNameLength?: number;
-  /** Most simultaneous connections one listener holds (default 64). */
+  /**
+   * Most simultaneous connections one listener holds (default 64). At the limit, the oldest
+   * connection that has not sent its init yet makes room for a new one.
+   */
   maxConnections?: number;
   /** Most simultaneous connections from one peer address (default 8). */
   maxConnectionsPerAddress?: number;
-  /** Most file requests from one peer waiting for a decision or a file connection (default 4). */
+  /** Most file requests from one peer (same UIN or same address) waiting for a decision or a file connection (default 4). */
   maxPendingRequests?: number;
 }
 
