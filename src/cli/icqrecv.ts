@@ -9,6 +9,7 @@ import { ExitCode, errorCodeOf, exitCodeFor } from './exit-codes.js';
 import {
   EXIT_CODES_HELP,
   addHiddenTestOptions,
+  addLimitOptions,
   addLoginOptions,
   addOutputOptions,
   addTimeoutOptions,
@@ -90,6 +91,7 @@ export function buildRecvProgram(output?: OutputConfiguration): Command {
     )
     .addOption(new Option('--once', 'exit after the first transfer ends, with its exit code').default(false));
   addTimeoutOptions(program);
+  addLimitOptions(program, 'receive');
   addOutputOptions(program, ' (and the listening line on stdout)');
   addHiddenTestOptions(program);
   program.addOption(

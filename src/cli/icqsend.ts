@@ -9,6 +9,7 @@ import { formatBytes, formatSeconds, plural } from './format.js';
 import {
   EXIT_CODES_HELP,
   addHiddenTestOptions,
+  addLimitOptions,
   addLoginOptions,
   addOutputOptions,
   addTimeoutOptions,
@@ -85,6 +86,7 @@ export function buildSendProgram(output?: OutputConfiguration): Command {
       ),
     );
   addTimeoutOptions(program);
+  addLimitOptions(program, 'send');
   addOutputOptions(program);
   addHiddenTestOptions(program);
   // --timeout is an alias: whichever of the two comes last on the command line wins.

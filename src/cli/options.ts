@@ -1,7 +1,10 @@
 import { Option, type Command } from 'commander';
 import { IcqError, ErrorCode } from '../errors.js';
-import { DEFAULT_TIMEOUTS, type CommonOptions, type LoginOptions, type ServerAddress } from '../transfer/options.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type CommonOptions, type LimitOptions, type LoginOptions, type ServerAddress } from '../transfer/options.js';
+import { DATA_CHUNK_SIZE } from '../wire/file.js';
+import { MAX_FRAME_BODY } from '../wire/framing.js';
 import {
+  integerIn,
   parsePort,
   parsePositiveInt,
   parseServer,
@@ -32,6 +35,12 @@ export interface SharedCliOptions {
   retransmitMs?: number;
   retries?: number;
   keepaliveMs?: number;
+  maxFiles?: number;
+  maxNameLength?: number;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  maxPending?: number;
+  maxFrameSize?: number;
 }
 
 const seconds = (ms: number): string => String(ms / 1000);
@@ -64,6 +73,67 @@ export function addTimeoutOptions(cmd: Command): Command {
         .default(DEFAULT_TIMEOUTS.idleTimeoutMs, seconds(DEFAULT_TIMEOUTS.idleTimeoutMs))
         .argParser(parseTimeoutSeconds),
     );
+}
+
+/** The shortest name limit sanitizeFileName can honour (room for a shortened name and its extension). */
+export const MIN_NAME_LENGTH = 16;
+/** One data packet (06 + 2048 bytes) must fit in a frame, or no transfer could work. */
+export const MIN_FRAME_SIZE = DATA_CHUNK_SIZE + 1;
+const MAX_COUNT = 1_000_000;
+
+/**
+ * Limits against hostile peers (LimitOptions): icqrecv takes them all, icqsend only
+ * --max-files (its listener accepts nobody but the peers it asked to connect).
+ */
+export function addLimitOptions(cmd: Command, side: 'send' | 'receive'): Command {
+  const d = DEFAULT_LIMITS;
+  cmd.addOption(
+    new Option(
+      '--max-files <N>',
+      side === 'receive' ? 'refuse a request that announces more files than this' : 'send at most this many files in one go',
+    )
+      .default(d.maxFiles)
+      .argParser(integerIn(1, MAX_COUNT)),
+  );
+  if (side === 'send') return cmd;
+  return cmd
+    .addOption(
+      new Option('--max-name-length <BYTES>', 'shorten received file and sub-directory names to this many bytes (UTF-8), keeping the extension')
+        .default(d.maxNameLength)
+        .argParser(integerIn(MIN_NAME_LENGTH, 255)),
+    )
+    .addOption(
+      new Option('--max-connections <N>', 'most connections the message listener holds at once; silent ones that never sent their first packet make room for new ones')
+        .default(d.maxConnections)
+        .argParser(integerIn(1, MAX_COUNT)),
+    )
+    .addOption(
+      new Option('--max-connections-per-address <N>', 'most connections from one IP address at once')
+        .default(d.maxConnectionsPerAddress)
+        .argParser(integerIn(1, MAX_COUNT)),
+    )
+    .addOption(
+      new Option('--max-pending <N>', 'most file requests from one peer (UIN or IP address) waiting for a decision or their file connection; more are refused')
+        .default(d.maxPendingRequests)
+        .argParser(integerIn(1, MAX_COUNT)),
+    )
+    .addOption(
+      new Option('--max-frame-size <BYTES>', `largest TCP packet accepted from a peer; a larger one closes that connection (at least ${MIN_FRAME_SIZE})`)
+        .default(d.maxFrameSize)
+        .argParser(integerIn(MIN_FRAME_SIZE, MAX_FRAME_BODY)),
+    );
+}
+
+/** The limit options given (or defaulted) on the command line, in engine terms. */
+function resolveLimitOptions(opts: SharedCliOptions): LimitOptions {
+  return {
+    ...(opts.maxFiles !== undefined ? { maxFiles: opts.maxFiles } : {}),
+    ...(opts.maxNameLength !== undefined ? { maxNameLength: opts.maxNameLength } : {}),
+    ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+    ...(opts.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: opts.maxConnectionsPerAddress } : {}),
+    ...(opts.maxPending !== undefined ? { maxPendingRequests: opts.maxPending } : {}),
+    ...(opts.maxFrameSize !== undefined ? { maxFrameSize: opts.maxFrameSize } : {}),
+  };
 }
 
 export function addOutputOptions(cmd: Command, quietNote = ''): Command {
@@ -112,6 +182,7 @@ export function resolveCommon(opts: SharedCliOptions, server: ServerAddress | un
     connectTimeoutMs: opts.connectTimeout,
     ackTimeoutMs: opts.ackTimeout,
     idleTimeoutMs: opts.idleTimeout,
+    ...resolveLimitOptions(opts),
     ...(opts.uin !== undefined ? { uin: opts.uin } : {}),
     ...(login ? { login } : {}),
     ...(opts.advertisePort !== undefined ? { advertisePort: opts.advertisePort } : {}),

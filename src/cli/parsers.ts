@@ -45,6 +45,11 @@ export function parsePositiveInt(value: string): number {
   return parseInteger(value, 'the value', 1, MAX_TIMER_MS);
 }
 
+/** A parser for a whole number from min to max (the limit options: --max-files, --max-connections, …). */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => parseInteger(value, 'the value', min, max);
+}
+
 /** --speed: 0 paused, 1–99 at most N × 256 KiB/s, 100 full speed (packet 05). */
 export function parseSpeed(value: string): number {
   return parseInteger(value, 'the speed', 0, 100);
