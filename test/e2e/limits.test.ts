@@ -1,0 +1,323 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
+import { encodeFilePacket } from '../../src/wire/file.js';
+import {
+  PeerCommand,
+  PeerStatus,
+  cancelFor,
+  decodePeerMessage,
+  encodePeerMessage,
+  fileAccept,
+  textMessage,
+} from '../../src/wire/peer.js';
+import {
+  ScriptedPeer,
+  closed,
+  connect,
+  destroySockets,
+  framed,
+  initBody,
+  openFilePort,
+  rawPeer,
+  request,
+  requestMessage,
+  sha256,
+  transferWorks,
+} from '../helpers/e2e-peer.js';
+
+// Every limit against hostile peers, through the real icqrecv and icqsend (`npm run build`
+// first), each set by its command-line option: the limit holds, and it costs only the
+// connection or request that broke it.
+
+let work: string;
+let cases = 0;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'icqxfer-e2e-limits-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+afterEach(async () => {
+  destroySockets();
+  await stopAll();
+});
+
+interface Receiver {
+  program: RunningProgram;
+  port: number;
+  inbox: string;
+  outbox: string;
+}
+
+/** icqrecv --accept --json on 127.0.0.1, peer to peer, with extra options. */
+async function receiver(args: string[]): Promise<Receiver> {
+  const dir = path.join(work, `case-${++cases}`);
+  const inbox = path.join(dir, 'inbox');
+  const outbox = path.join(dir, 'outbox');
+  await mkdir(outbox, { recursive: true });
+  const { program, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--json', '--dir', inbox, ...args]);
+  return { program, port, inbox, outbox };
+}
+
+const ME = { uin: 1001, ip: '127.0.0.1', port: 0 };
+let seq = 0xffff_fff0;
+
+/** A text message on a message connection, answered by its ACK: the connection is served. */
+async function served(peer: ScriptedPeer): Promise<boolean> {
+  const s = seq--;
+  peer.send(encodePeerMessage(textMessage(ME, 'still there?', s)));
+  try {
+    for (;;) {
+      const m = decodePeerMessage(await peer.next());
+      if (m.command === PeerCommand.ACK && m.seq === s) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** A new message connection with its init, once the receiver serves it. */
+async function talkingPeer(port: number, uin = 1001, localAddress?: string): Promise<ScriptedPeer> {
+  const peer = await rawPeer(port, localAddress);
+  peer.send(initBody(uin));
+  expect(await served(peer)).toBe(true);
+  return peer;
+}
+
+/** Whether a new connection from 127.0.0.1 gets served now. */
+async function canTalk(port: number): Promise<boolean> {
+  const peer = await rawPeer(port);
+  peer.send(initBody(1001));
+  const ok = await served(peer);
+  peer.socket.destroy();
+  return ok;
+}
+
+/** Retries a check that depends on the receiver having noticed a close (no fixed sleeps). */
+async function eventually(check: () => Promise<boolean>, tries = 50): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+const isLinux = process.platform === 'linux';
+
+describe('connections per listener and per address', () => {
+  it('200 silent connections to the message port do not stop a real transfer (default limits)', async () => {
+    const r = await receiver([]);
+    const crowd = await Promise.all(Array.from({ length: 200 }, () => connect(r.port)));
+    let dropped = 0;
+    for (const s of crowd) s.once('close', () => dropped++);
+
+    await transferWorks({ args: ['--peer', `127.0.0.1:${r.port}`], outbox: r.outbox, inbox: r.inbox, receiver: r.program, name: 'crowd.bin' });
+    // All came from 127.0.0.1, whose limit is 8: the listener kept no more than that.
+    expect(await eventually(async () => dropped >= 200 - 8)).toBe(true);
+    expect(r.program.child.exitCode).toBeNull();
+  });
+
+  it('connections that sent their init keep their place; past --max-connections-per-address the next is closed', async () => {
+    const r = await receiver(['--max-connections-per-address', '2']);
+    const first = await talkingPeer(r.port);
+    const second = await talkingPeer(r.port);
+    const third = await connect(r.port);
+    await closed(third);
+    expect(await served(first)).toBe(true);
+    expect(await served(second)).toBe(true);
+    if (isLinux) {
+      // Another address still gets in (Linux answers on all of 127.0.0.0/8).
+      await talkingPeer(r.port, 1003, '127.0.0.2');
+    }
+    first.socket.destroy();
+    expect(await eventually(() => canTalk(r.port))).toBe(true);
+  });
+
+  it('past --max-connections the next connection is closed, whatever its address', async () => {
+    const r = await receiver(['--max-connections', '2']);
+    const first = await talkingPeer(r.port);
+    await talkingPeer(r.port, 1003, isLinux ? '127.0.0.2' : undefined);
+    const third = await connect(r.port, isLinux ? '127.0.0.3' : undefined);
+    await closed(third);
+    expect(await served(first)).toBe(true);
+  });
+
+  it('a silent connection makes room for one that talks, at the limit', async () => {
+    const r = await receiver(['--max-connections', '2']);
+    const silent = await connect(r.port);
+    const alsoSilent = await connect(r.port);
+    const talker = await talkingPeer(r.port);
+    expect(await served(talker)).toBe(true);
+    // The oldest silent one went.
+    await closed(silent);
+    expect(alsoSilent.destroyed).toBe(false);
+  });
+});
+
+describe('--idle-timeout', () => {
+  it('drops a silent connection, before and after its init, and a sender that stalls mid-file', async () => {
+    const r = await receiver(['--idle-timeout', '0.3']);
+    const silent = await connect(r.port);
+    const quietAfterInit = await rawPeer(r.port);
+    quietAfterInit.send(initBody(1001));
+    await closed(silent);
+    await quietAfterInit.closedPromise;
+
+    const size = 10_000;
+    const { filePort } = await openFilePort(r.port, { uin: 1001, name: 'stalled.bin', size, seq: seq-- });
+    const file = await rawPeer(filePort);
+    file.send(initBody(1001, filePort), encodeFilePacket({ kind: 'batch-init', count: 1, total: size, speed: 100, nick: 'x' }));
+    expect((await file.next())[0]).toBe(0x01);
+    file.send(encodeFilePacket({ kind: 'file-info', name: 'stalled.bin', text: '', size, mtime: 0, speed: 100 }));
+    expect((await file.next())[0]).toBe(0x03);
+    const part = randomBytes(100);
+    file.send(encodeFilePacket({ kind: 'data', data: part }));
+    // Then nothing: the receiver drops the connection and keeps what came.
+    await file.closedPromise;
+    await r.program.waitForLine(/"event":"error".*"code":"ICQ_ERR_IDLE_TIMEOUT"/);
+    expect(await readFile(path.join(r.inbox, 'stalled.bin.part'))).toEqual(part);
+    expect(r.program.child.exitCode).toBeNull();
+  });
+
+  it('icqsend gives up on a receiver that goes silent on the file connection (exit 6)', async () => {
+    const dir = path.join(work, `case-${++cases}`);
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'to-nobody.bin');
+    await writeFile(file, randomBytes(50_000));
+    // A scripted receiver: accepts the request, reads the batch init, then says nothing.
+    const servers: net.Server[] = [];
+    const listen = async (onPeer: (peer: ScriptedPeer) => void): Promise<number> => {
+      const server = net.createServer((s) => onPeer(new ScriptedPeer(s)));
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as net.AddressInfo).port;
+    };
+    let sawBatchInit = false;
+    const filePort = await listen((peer) => {
+      void (async () => {
+        await peer.next(); // init
+        sawBatchInit = (await peer.next())[0] === 0x00;
+      })().catch(() => undefined);
+    });
+    const msgPort = await listen((peer) => {
+      void (async () => {
+        await peer.next(); // init
+        const req = decodePeerMessage(await peer.next());
+        peer.send(encodePeerMessage(fileAccept({ uin: 1002, ip: '127.0.0.1', port: 0 }, req, filePort)));
+      })().catch(() => undefined);
+    });
+    try {
+      const { exit, program } = await runIcqsend(['--peer', `127.0.0.1:${msgPort}`, '--idle-timeout', '0.3', '--json', '1002', file]);
+      expect(exit.code, program.stderr()).toBe(6);
+      expect(sawBatchInit).toBe(true);
+      expect(program.events().at(-1)).toMatchObject({ event: 'error', code: 'ICQ_ERR_IDLE_TIMEOUT' });
+    } finally {
+      destroySockets();
+      for (const s of servers) s.close();
+    }
+  });
+});
+
+describe('--max-frame-size', () => {
+  it('a frame over the limit closes that connection only', async () => {
+    const r = await receiver(['--max-frame-size', '4096']);
+    const good = await talkingPeer(r.port);
+    const bad = await talkingPeer(r.port, 1003);
+    bad.socket.write(framed(Buffer.alloc(5000, 0x41)));
+    await bad.closedPromise;
+    expect(await served(good)).toBe(true);
+    // A real transfer (2049-byte data frames) is within the limit.
+    await transferWorks({ args: ['--peer', `127.0.0.1:${r.port}`], outbox: r.outbox, inbox: r.inbox, receiver: r.program, name: 'framed.bin' });
+  });
+
+  it('the decoder never waits for the body of an oversized frame: its length alone is enough', async () => {
+    const r = await receiver(['--max-frame-size', '4096']);
+    const bad = await talkingPeer(r.port);
+    // Only the 2-byte length of a 65535-byte frame, no body.
+    bad.socket.write(Buffer.from('FFFF', 'hex'));
+    await bad.closedPromise;
+    expect(r.program.child.exitCode).toBeNull();
+  });
+});
+
+describe('--max-pending', () => {
+  it('refuses requests beyond the limit from one UIN or one address; a cancel makes room', async () => {
+    const r = await receiver(['--max-pending', '2']);
+    const peer = await talkingPeer(r.port);
+    const spec = (name: string) => ({ uin: 1001, name, size: 10, seq: seq-- });
+    const first = spec('one.bin');
+    expect((await request(peer, first)).filePort).toBeGreaterThan(0);
+    expect((await request(peer, spec('two.bin'))).filePort).toBeGreaterThan(0);
+    const third = await request(peer, spec('three.bin'));
+    expect(third.ack.status).toBe(PeerStatus.REFUSE);
+    expect(third.ack.text).toMatch(/too many pending requests \(limit 2\)/);
+
+    // A UIN is only a claim: another one from the same address counts as the same peer.
+    const other = await talkingPeer(r.port, 1005);
+    const fourth = await request(other, { ...spec('four.bin'), uin: 1005 });
+    expect(fourth.ack.status).toBe(PeerStatus.REFUSE);
+
+    // Cancelling one pending request (§3.6) frees its place.
+    peer.send(encodePeerMessage(cancelFor(ME, requestMessage(first))));
+    expect((await request(peer, spec('five.bin'))).filePort).toBeGreaterThan(0);
+    const refused = r.program.events().filter((e) => e.event === 'refused');
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toMatchObject({ by: 'local', peer: 1001 });
+  });
+});
+
+describe('--max-files', () => {
+  it('refuses a request announcing more files, and fails a batch init that announces more than its request', async () => {
+    const r = await receiver(['--max-files', '3']);
+    const peer = await talkingPeer(r.port);
+    const tooMany = await request(peer, { uin: 1001, name: '4 Files', size: 4, seq: seq-- });
+    expect(tooMany.ack.status).toBe(PeerStatus.REFUSE);
+    expect(tooMany.ack.text).toMatch(/too many files: 4 \(limit 3\)/);
+
+    const { filePort } = await request(peer, { uin: 1001, name: '2 Files', size: 2, seq: seq-- });
+    const file = await rawPeer(filePort);
+    file.send(initBody(1001, filePort), encodeFilePacket({ kind: 'batch-init', count: 5, total: 2, speed: 100, nick: 'x' }));
+    await file.closedPromise;
+    await r.program.waitForLine(/"event":"error".*"code":"ICQ_ERR_PROTOCOL".*more than the limit of 3/);
+    expect(r.program.child.exitCode).toBeNull();
+  });
+
+  it('icqsend --max-files stops before sending anything', async () => {
+    const r = await receiver([]);
+    const files = await Promise.all(
+      ['a', 'b', 'c'].map(async (n) => {
+        const f = path.join(r.outbox, `${n}.txt`);
+        await writeFile(f, n);
+        return f;
+      }),
+    );
+    const { exit, program } = await runIcqsend(['--peer', `127.0.0.1:${r.port}`, '--max-files', '2', '1002', ...files]);
+    expect(exit.code).not.toBe(0);
+    expect(program.stderr()).toContain('more than 2 files to send [ICQ_ERR_LIMIT]');
+    expect(r.program.events().filter((e) => e.event === 'request')).toEqual([]);
+  });
+});
+
+describe('--max-name-length', () => {
+  it('shortens received file and sub-directory names, keeping the extension', async () => {
+    const r = await receiver(['--max-name-length', '20']);
+    const longDir = path.join(r.outbox, 'a-directory-with-a-long-name');
+    await mkdir(longDir);
+    const data = randomBytes(3000);
+    await writeFile(path.join(longDir, 'a-file-with-a-rather-long-name.txt'), data);
+    const { exit, program } = await runIcqsend(['--peer', `127.0.0.1:${r.port}`, '1002', longDir]);
+    expect(exit.code, program.stderr()).toBe(0);
+    const done = await r.program.waitForLine(/"event":"file-done"/);
+    const received = (JSON.parse(done.input!) as { path: string }).path;
+    const [dirName, fileName] = path.relative(r.inbox, received).split(path.sep);
+    expect(Buffer.byteLength(dirName!)).toBeLessThanOrEqual(20);
+    expect(Buffer.byteLength(fileName!)).toBeLessThanOrEqual(20);
+    expect(dirName).toMatch(/^a-directory/);
+    expect(fileName).toMatch(/^a-file.*\.txt$/);
+    expect(sha256(await readFile(received))).toBe(sha256(data));
+    expect((await stat(received)).size).toBe(data.length);
+  });
+});
