@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { CommanderError, type Command, type Option } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot, runIcqsend, startIcqd, startIcqrecv, stopAll } from '../scripts/processes.js';
@@ -462,5 +464,22 @@ describe('the walkthrough of "Using it for real", run for real', () => {
     for (const event of events) expectDocumentedKeys(event, table);
     const error = refused.program.events().find((e) => e.event === 'error')!;
     expect(exitCodeForCode(String(error.code))).toBe(ExitCode.REFUSED);
+  });
+});
+
+describe('npm run demo', () => {
+  it('exits 0 and ends with what the README shows', async () => {
+    // The script npm run demo runs after its build; its temporary directory goes under ours.
+    const { stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'dist', 'scripts', 'demo.js')], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: work },
+      timeout: 20_000,
+    });
+    const shown = fences(section(README, 'Quick start'), 'text')[0]!.text.split('\n').filter((l) => l !== '');
+    const printed = lines(stderr);
+    const from = printed.indexOf(shown[0]!);
+    expect(from, stderr).toBeGreaterThan(0);
+    const blank = (l: string[]): string[] => shape(l.map((x) => x.replace(/\S*icqxfer-demo-\w+/g, 'DIR').replace(/[0-9a-f]{16}…/g, 'SUM')));
+    expect(blank(printed.slice(from, from + shown.length))).toEqual(blank(shown));
   });
 });
