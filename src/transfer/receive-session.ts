@@ -127,6 +127,11 @@ class ReceiveSession {
       const { conn, options } = this;
       conn.on('error', this.onError);
       conn.on('close', this.onClose);
+      // The sender's FIN ends its data, not ours: our side stays open until the last file is
+      // renamed into place (cleanUp closes it), so a sender waiting for our close knows the
+      // files are there, not merely sent.
+      conn.socket.allowHalfOpen = true;
+      conn.socket.on('end', this.onClose);
       options.signal?.addEventListener('abort', this.onAbort);
       if (options.signal?.aborted) return this.onAbort();
       if (conn.closed) return this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${conn.remote} closed before the transfer began`));
@@ -402,6 +407,7 @@ class ReceiveSession {
     this.progress.stop();
     this.conn.off('error', this.onError);
     this.conn.off('close', this.onClose);
+    this.conn.socket.off('end', this.onClose);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     // A late 'error' from the socket must still have a listener.
     this.conn.on('error', ignore);

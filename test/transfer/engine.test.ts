@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { encodeFilePacket, FULL_SPEED } from '../../src/wire/file.js';
+import { runReceiveSession } from '../../src/transfer/receive-session.js';
+import { bytes, cleanUp, connectionAndPeer, fakeTarget, settle, tempDir } from './session-helpers.js';
+
+afterEach(cleanUp);
+
+describe('the end of a transfer', () => {
+  it("the receiver closes its side only once the last file is in place, so the sender's close-wait means delivered", async () => {
+    const data = bytes(5000, 9);
+    const dir = await tempDir();
+    const [conn, peer] = await connectionAndPeer();
+    let letFinish!: () => void;
+    const finishing = new Promise<void>((resolve) => (letFinish = resolve));
+    let finishCalled!: () => void;
+    const finishStarted = new Promise<void>((resolve) => (finishCalled = resolve));
+    const result = settle(
+      runReceiveSession(conn, {
+        peer: 1001,
+        expectedTotal: data.length,
+        nick: 'bob',
+        prepare: async (info) => {
+          const target = fakeTarget(dir, info);
+          const finish = target.finish.bind(target);
+          // The rename into place is slow (a busy disk): it waits for the test.
+          target.finish = async () => {
+            finishCalled();
+            await finishing;
+            return finish();
+          };
+          return target;
+        },
+      }),
+    );
+    peer.send(encodeFilePacket({ kind: 'batch-init', count: 1, total: data.length, speed: FULL_SPEED, nick: 'alice' }));
+    expect((await peer.next())[0]).toBe(0x01);
+    peer.send(encodeFilePacket({ kind: 'file-info', name: 'f.bin', text: '', size: data.length, mtime: 0, speed: FULL_SPEED }));
+    expect((await peer.next())[0]).toBe(0x03);
+    peer.send(encodeFilePacket({ kind: 'data', data: data.subarray(0, 2048) }), encodeFilePacket({ kind: 'data', data: data.subarray(2048) }));
+    // The sender's way to say "done" (§5): close after the last chunk.
+    peer.end();
+
+    await finishStarted;
+    // Let the FIN reach the receiver and any reaction to it come back.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(peer.closed).toBe(false);
+
+    letFinish();
+    await peer.closedPromise;
+    expect((await result).value).toMatchObject({ files: 1, transferred: data.length });
+    expect((await readFile(path.join(dir, 'f.bin'))).equals(data)).toBe(true);
+  });
+});
