@@ -1,11 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { PeerCommand, PeerMessageType, decodePeerMessage } from '../../src/wire/peer.js';
+import { PeerCommand, PeerMessageType, cancelFor, decodePeerMessage, encodePeerMessage, fileRequest } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
 import {
   RECEIVER,
   RawListener,
   SENDER,
+  rawConnect,
   closeRawPeers,
   closedUdpPort,
   eventsOf,
@@ -93,6 +94,23 @@ describe('no answer, no peer, no login', () => {
       text: '',
       file: { fileName: '', totalSize: 0, port: 0, portBe: 0 },
     });
+  });
+
+  it('icqrecv drops a request cancelled before its answer: no ACK, exit 5', async () => {
+    const { inbox } = await oneFile('cancelled');
+    const { program: recv, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--once', '--json', '--dir', inbox]);
+    const msg = await rawConnect(port);
+    msg.sendInit({ uin: SENDER.uin });
+    const request = fileRequest(msg.endpoint(SENDER.uin), { description: '', fileName: 'x.txt', totalSize: 10, seq: 0xfffffff0 });
+    // Both in one write: the cancel arrives while icqrecv is still deciding.
+    msg.send(encodePeerMessage(request), encodePeerMessage(cancelFor(msg.endpoint(SENDER.uin), request)));
+
+    expect((await recv.exited).code, recv.stderr()).toBe(5);
+    expect(lastError(recv)).toMatchObject({ code: 'ICQ_ERR_CANCELLED', peer: SENDER.uin });
+    expect(eventsOf(recv.events(), 'accepted')).toEqual([]);
+    await msg.waitClosed();
+    expect(msg.received).toEqual([]);
+    expect(await listTree(inbox)).toEqual([]);
   });
 
   it('exits 4 when the receiver is not online within --wait', async () => {

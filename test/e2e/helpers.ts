@@ -23,7 +23,7 @@ import {
   type PeerEndpoint,
   type PeerMessage,
 } from '../../src/wire/peer.js';
-import { startIcqd } from '../../scripts/processes.js';
+import { startIcqd, type RunningProgram } from '../../scripts/processes.js';
 
 export const SENDER = { uin: 1001, password: 'pw1' };
 export const RECEIVER = { uin: 1002, password: 'pw2' };
@@ -176,8 +176,9 @@ export class RawPeer {
     return { uin, ip: '127.0.0.1', port: this.socket.localPort ?? 0 };
   }
 
+  /** Frames the bodies and writes them all in one write (so they arrive together). */
   send(...bodies: Buffer[]): void {
-    for (const b of bodies) this.socket.write(encodeFrame(b));
+    this.socket.write(Buffer.concat(bodies.map((b) => encodeFrame(b))));
   }
 
   sendInit(init: { uin: number; msgPort?: number; otherPort?: number }): void {
@@ -319,4 +320,24 @@ export class RawListener {
 /** Parsed JSON events of one kind from a program's stdout. */
 export function eventsOf(events: Array<Record<string, unknown>>, kind: string): Array<Record<string, unknown>> {
   return events.filter((e) => e.event === kind);
+}
+
+/**
+ * Polls a program's JSON events until `count` of them match (the program's own pace decides
+ * when); resolves with the matching ones. Rejects when the program exits first or after timeoutMs.
+ */
+export async function waitForEvents(
+  program: RunningProgram,
+  match: (e: Record<string, unknown>) => boolean,
+  count = 1,
+  timeoutMs = 15_000,
+): Promise<Array<Record<string, unknown>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = program.events().filter(match);
+    if (found.length >= count) return found;
+    if (program.child.exitCode !== null) throw new Error(`exited (${program.child.exitCode}) first; stderr: ${program.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`not ${count} matching events within ${timeoutMs} ms; stdout: ${program.stdout().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

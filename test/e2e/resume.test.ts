@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { runIcqsend, start, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
-import { RECEIVER, SENDER, eventsOf, listTree, makeFiles, removeTempDirs, sha256, tempDir } from './helpers.js';
+import { RECEIVER, SENDER, eventsOf, listTree, makeFiles, removeTempDirs, sha256, tempDir, waitForEvents } from './helpers.js';
 
 // Resume after a killed sender, and skipping by type. Peer to peer, real processes.
 
@@ -12,22 +12,6 @@ afterEach(async () => {
 afterAll(removeTempDirs);
 
 const BIG = 1536 * 1024;
-
-/** Polls a program's JSON events until one matches (the program's own pace decides when). */
-async function waitForEvent(
-  program: RunningProgram,
-  match: (e: Record<string, unknown>) => boolean,
-  timeoutMs = 15_000,
-): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = program.events().find(match);
-    if (found) return found;
-    if (program.child.exitCode !== null) throw new Error(`exited (${program.child.exitCode}) first; stderr: ${program.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`no matching event within ${timeoutMs} ms; stdout: ${program.stdout().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function receive(inbox: string, extra: string[] = []): Promise<{ program: RunningProgram; port: number }> {
   return startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--json', '--dir', inbox, ...extra]);
@@ -40,7 +24,7 @@ function sendArgs(port: number, files: string[], extra: string[] = []): string[]
 /** Starts a paced send (--speed 1: 256 KiB/s) and SIGKILLs it once the receiver has some of the file. */
 async function killMidFile(recv: RunningProgram, port: number, file: string): Promise<void> {
   const sender = start('icqsend', sendArgs(port, [file], ['--speed', '1']));
-  await waitForEvent(recv, (e) => e.event === 'progress' && (e.fileBytes as number) >= 256 * 1024);
+  await waitForEvents(recv, (e) => e.event === 'progress' && (e.fileBytes as number) >= 256 * 1024);
   const exit = await sender.stop('SIGKILL');
   expect(exit.signal).toBe('SIGKILL');
 }
@@ -95,7 +79,7 @@ describe('resume', () => {
 
     const recv = await receive(inbox);
     await killMidFile(recv.program, recv.port, file);
-    await waitForEvent(recv.program, (e) => e.event === 'error');
+    await waitForEvents(recv.program, (e) => e.event === 'error');
     const partSize = (await stat(path.join(inbox, 'big.bin.part'))).size;
     expect(partSize).toBeGreaterThan(0);
     expect(partSize).toBeLessThan(BIG);
@@ -103,7 +87,7 @@ describe('resume', () => {
     const before = recv.program.events().length;
     const { exit, program: sender } = await runIcqsend(sendArgs(recv.port, [file]));
     expect(exit.code, sender.stderr()).toBe(0);
-    await waitForEvent(recv.program, (e) => e.event === 'done');
+    await waitForEvents(recv.program, (e) => e.event === 'done');
     const rerun = { events: () => recv.program.events().slice(before) } as RunningProgram;
     await expectResumed(sender, rerun, data, partSize, path.join(inbox, 'big.bin'));
     expect(await listTree(inbox)).toEqual(['big.bin']);

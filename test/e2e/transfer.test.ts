@@ -1,8 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
-import { RECEIVER, SENDER, eventsOf, listTree, login, makeFiles, removeTempDirs, sha256, startServer, tempDir } from './helpers.js';
+import { RECEIVER, SENDER, eventsOf, listTree, login, makeFiles, removeTempDirs, sha256, startServer, tempDir, waitForEvents } from './helpers.js';
 
 // Real icqd, icqrecv and icqsend processes on 127.0.0.1 (from dist/: `npm run build` first).
 
@@ -63,6 +64,19 @@ async function expectDelivered(
   }
   // Nothing left behind half-written.
   expect((await listTree(inbox)).filter((p) => p.endsWith('.part'))).toEqual([]);
+}
+
+/** The reverse-connect cases advertise port 1: they prove something only if nothing listens there. */
+async function expectPortClosed(port: number): Promise<void> {
+  const refused = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+  expect(refused, `something listens on 127.0.0.1:${port}`).toBe(true);
 }
 
 describe('through icqd (server mode)', () => {
@@ -143,6 +157,7 @@ describe('through icqd (server mode)', () => {
     const files = await makeFiles(out, { 'one.bin': 50_000, 'two.txt': 'two\n' });
     const inbox = path.join(work, 'in');
     const server = await startServer();
+    await expectPortClosed(1);
     const recv = await receiver(server, inbox, ['--advertise-port', '1']);
 
     const sender = await send(server, [path.join(out, 'one.bin'), path.join(out, 'two.txt')], ['--connect-timeout', '2']);
@@ -155,6 +170,7 @@ describe('through icqd (server mode)', () => {
     const files = await makeFiles(out, { 'one.bin': 50_000, 'dir/two.txt': 'two\n' });
     const inbox = path.join(work, 'in');
     const server = await startServer();
+    await expectPortClosed(1);
     const recv = await receiver(server, inbox, ['--advertise-file-port', '1']);
 
     const sender = await send(server, [path.join(out, 'one.bin'), path.join(out, 'dir')], ['--connect-timeout', '2']);
@@ -169,6 +185,7 @@ describe('through icqd (server mode)', () => {
     const files = await makeFiles(out, { 'x.bin': 20_000 });
     const inbox = path.join(work, 'in');
     const server = await startServer();
+    await expectPortClosed(1);
     const recv = await receiver(server, inbox, ['--advertise-port', '1', '--advertise-file-port', '1']);
 
     const sender = await send(server, [path.join(out, 'x.bin')], ['--connect-timeout', '2']);
@@ -186,6 +203,25 @@ describe('through icqd (server mode)', () => {
 
     const sender = await send(address, [path.join(out, 'hello.txt')]);
     await expectDelivered(files, inbox, sender, recv);
+  });
+
+  it('sends the transfers of a --batch file after one login', async () => {
+    const work = await tempDir('batch-file');
+    const out = path.join(work, 'out');
+    const files = await makeFiles(out, { 'one.txt': 'one\n', 'two words.bin': 3000, 'tree/three.txt': 'three\n' });
+    const jobs = path.join(work, 'jobs.txt');
+    await writeFile(jobs, `# two transfers to the same receiver\n1002 '${path.join(out, 'one.txt')}'\n1002 '${path.join(out, 'two words.bin')}' ${path.join(out, 'tree')}\n`);
+    const inbox = path.join(work, 'in');
+    const server = await startServer();
+    const { program: recv } = await startIcqrecv([...login(server, RECEIVER), '--listen', '127.0.0.1:0', '--accept', '--json', '--dir', inbox]);
+
+    const { exit, program: sender } = await runIcqsend([...login(server, SENDER), '--json', '--batch', jobs]);
+    expect(exit.code, sender.stderr()).toBe(0);
+    expect(eventsOf(sender.events(), 'done').map((e) => e.files)).toEqual([1, 2]);
+    expect((await waitForEvents(recv, (e) => e.event === 'done', 2)).map((e) => e.files)).toEqual([1, 2]);
+    for (const [rel, data] of files) {
+      expect(sha256(await readFile(path.join(inbox, ...rel.split('/'))))).toBe(sha256(data));
+    }
   });
 });
 
