@@ -89,6 +89,8 @@ class ReceiveSession {
   };
   private count = 0;
   private index = 0;
+  /** Sum of the SIZEs announced in 02 packets so far (resumed and skipped files count whole). */
+  private announced = 0;
   private skipped = 0;
   private file: IncomingFile | null = null;
   private peerClosed = false;
@@ -196,6 +198,15 @@ class ReceiveSession {
     if (this.index === this.count) {
       throw new IcqError(ErrorCode.PROTOCOL, `sender announced ${this.count} files but sent another (${JSON.stringify(packet.name)})`);
     }
+    // The request's TOTAL_SIZE is what was accepted (--max-size judged it): the files may not add up to more.
+    const total = this.options.expectedTotal;
+    if (packet.size > total - this.announced) {
+      throw new IcqError(
+        ErrorCode.PROTOCOL,
+        `sender announced ${JSON.stringify(packet.name)} with ${packet.size} bytes, more than the ${total - this.announced} left of the ${total} bytes requested`,
+      );
+    }
+    this.announced += packet.size;
     this.index++;
     const info: IncomingFileInfo = {
       name: packet.name,

@@ -159,6 +159,22 @@ describe('a hostile sender', () => {
     expect(await readFile(path.join(inbox, 'ten.bin.part'), 'utf8')).toBe('12345');
   });
 
+  it('announcing files larger than the request (past --max-size): icqrecv exits 7 before writing anything', async () => {
+    const { program, port, inbox } = await receiver('size-lie', ['--max-size', '1K']);
+    const { file } = await rawSenderHandshake(port, { fileName: '2 Files', count: 2, total: 1000 });
+    // The request (and the 00) said 1000 bytes in all, which passed --max-size; the files say more.
+    expect(await rawSendFile(file, { name: 'ok.txt', data: Buffer.alloc(600, 0x61) })).toBe(0);
+    file.sendFile({ kind: 'file-info', name: 'huge.bin', text: '', size: 100_000_000, mtime: 0, speed: FULL_SPEED });
+    file.sendFile({ kind: 'data', data: Buffer.alloc(2048) });
+
+    expect((await program.exited).code, program.stderr()).toBe(7);
+    expect(eventsOf(program.events(), 'error').at(-1)).toMatchObject({ code: 'ICQ_ERR_PROTOCOL' });
+    await file.waitClosed();
+    // No 03 for the lie, and no trace of it on disk.
+    expect(file.received.filter((f) => f[0] === 0x03)).toHaveLength(1);
+    expect(await listTree(inbox)).toEqual(['ok.txt']);
+  });
+
   it('stalling mid-file: icqrecv --idle-timeout 1 exits 6 and keeps the .part', async () => {
     const { program, port, inbox } = await receiver('stall', ['--idle-timeout', '1']);
     const { file } = await rawSenderHandshake(port, { fileName: 'slow.bin', count: 1, total: 10_000 });

@@ -52,4 +52,32 @@ describe('the end of a transfer', () => {
     expect((await result).value).toMatchObject({ files: 1, transferred: data.length });
     expect((await readFile(path.join(dir, 'f.bin'))).equals(data)).toBe(true);
   });
+
+  it('fails with PROTOCOL, before any 03 or file, when the 02 SIZEs add up to more than the requested TOTAL', async () => {
+    const dir = await tempDir();
+    const [conn, peer] = await connectionAndPeer();
+    const prepared: string[] = [];
+    const result = settle(
+      runReceiveSession(conn, {
+        peer: 1001,
+        expectedTotal: 1000,
+        nick: 'bob',
+        prepare: async (info) => {
+          prepared.push(info.name);
+          return fakeTarget(dir, info);
+        },
+      }),
+    );
+    peer.send(encodeFilePacket({ kind: 'batch-init', count: 2, total: 1000, speed: FULL_SPEED, nick: 'alice' }));
+    await peer.next();
+    peer.send(encodeFilePacket({ kind: 'file-info', name: 'a', text: '', size: 600, mtime: 0, speed: FULL_SPEED }));
+    expect((await peer.next())[0]).toBe(0x03);
+    peer.send(encodeFilePacket({ kind: 'data', data: Buffer.alloc(600) }));
+    peer.send(encodeFilePacket({ kind: 'file-info', name: 'b', text: '', size: 401, mtime: 0, speed: FULL_SPEED }));
+    const { error } = await result;
+    expect(error).toMatchObject({ code: 'ICQ_ERR_PROTOCOL', message: expect.stringContaining('401 bytes, more than the 400 left') as unknown });
+    expect(prepared).toEqual(['a']);
+    await peer.closedPromise;
+    expect(peer.frames).toEqual([]);
+  });
 });
