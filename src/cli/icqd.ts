@@ -93,6 +93,11 @@ export function buildIcqdProgram(): Command {
         .default(d.maxStoredMessages)
         .argParser(parseInteger(0, MAX_COUNT)),
     )
+    .addOption(
+      new Option('--send-window <N>', 'most unacknowledged packets on the wire to one client')
+        .default(d.sendWindow)
+        .argParser(parseInteger(1, 32768)),
+    )
     .addOption(new Option('--quiet', 'log nothing but errors to stderr').default(false))
     .addHelpText(
       'after',
@@ -121,6 +126,7 @@ interface IcqdOptions {
   maxSessions: number;
   maxContacts: number;
   maxStoredMessages: number;
+  sendWindow: number;
   quiet: boolean;
 }
 
@@ -161,6 +167,7 @@ export async function main(argv: string[]): Promise<void> {
       maxSessions: o.maxSessions,
       maxContacts: o.maxContacts,
       maxStoredMessages: o.maxStoredMessages,
+      sendWindow: o.sendWindow,
       log: o.quiet ? undefined : stderr,
     });
   } catch (err) {

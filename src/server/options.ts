@@ -49,10 +49,22 @@ export interface ServerOptions {
   dedupWindow?: number;
   /** Most unacknowledged reliable packets per session before it is dropped (default 4096). */
   maxPendingPerSession?: number;
+  /**
+   * Most reliable packets on the wire to one client without an ACK; more wait their turn,
+   * in order (default 8). Bounds both the burst a client receives (hundreds of USER_ONLINEs
+   * after a contact list) and the burst of ACKs many clients send back at once: either
+   * would overflow a socket buffer, and each dropped datagram costs a retransmit period.
+   */
+  sendWindow?: number;
   /** Datagrams longer than this are ignored without an ACK (default 4096 bytes). */
   maxPacketSize?: number;
   /** Longest string accepted in a packet, in bytes with its NUL (default 1024). */
   maxTextLength?: number;
+  /**
+   * UDP receive and send buffer size asked of the kernel (default 4 MiB; the kernel may
+   * give less: net.core.rmem_max). Absorbs the ACK bursts of many simultaneous logins.
+   */
+  socketBufferBytes?: number;
   /** Where log lines go (default: nowhere). The CLI sends them to stderr. */
   log?: (line: string) => void;
 }
@@ -74,8 +86,10 @@ export const SERVER_DEFAULTS = {
   maxStoredMessages: 100,
   dedupWindow: 256,
   maxPendingPerSession: 4_096,
+  sendWindow: 8,
   maxPacketSize: 4_096,
   maxTextLength: 1_024,
+  socketBufferBytes: 4 * 1024 * 1024,
 } as const;
 
 /** A session silent for this many keep-alive periods expires (PROTOCOL.md §2.2). */
@@ -105,8 +119,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxStoredMessages: o.maxStoredMessages ?? SERVER_DEFAULTS.maxStoredMessages,
     dedupWindow: o.dedupWindow ?? SERVER_DEFAULTS.dedupWindow,
     maxPendingPerSession: o.maxPendingPerSession ?? SERVER_DEFAULTS.maxPendingPerSession,
+    sendWindow: o.sendWindow ?? SERVER_DEFAULTS.sendWindow,
     maxPacketSize: o.maxPacketSize ?? SERVER_DEFAULTS.maxPacketSize,
     maxTextLength: o.maxTextLength ?? SERVER_DEFAULTS.maxTextLength,
+    socketBufferBytes: o.socketBufferBytes ?? SERVER_DEFAULTS.socketBufferBytes,
     log: o.log ?? (() => {}),
   };
   checkInteger('port', resolved.port, 0, 65535);
@@ -120,8 +136,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   checkInteger('maxStoredMessages', resolved.maxStoredMessages, 0, 2 ** 31 - 1);
   checkInteger('dedupWindow', resolved.dedupWindow, 1, 65536);
   checkInteger('maxPendingPerSession', resolved.maxPendingPerSession, 1, 32768);
+  checkInteger('sendWindow', resolved.sendWindow, 1, 32768);
   checkInteger('maxPacketSize', resolved.maxPacketSize, 10, 65535);
   checkInteger('maxTextLength', resolved.maxTextLength, 1, 65535);
+  checkInteger('socketBufferBytes', resolved.socketBufferBytes, 0, 2 ** 31 - 1);
   if (!isScryptCost(resolved.scryptCost)) {
     throw new RangeError(`scryptCost must be a power of two from 2 to 1048576, got ${resolved.scryptCost}`);
   }

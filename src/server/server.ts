@@ -76,6 +76,7 @@ export async function startServer(options: ServerOptions = {}, hooks: ServerTest
     socket.once('error', onError);
     socket.bind(o.port, o.host, () => {
       socket.off('error', onError);
+      setSocketBuffers(socket, o.socketBufferBytes, o.log);
       resolve();
     });
   });
@@ -308,6 +309,7 @@ class Icqd implements IcqServer {
       {
         retransmitMs: this.o.retransmitMs,
         retries: this.o.retries,
+        window: this.o.sendWindow,
         maxPending: this.o.maxPendingPerSession,
         transmit: (datagram) => this.sendTo(from, datagram),
         // Deferred: a give-up can happen in the middle of a fan-out over the watcher index.
@@ -481,6 +483,20 @@ class Icqd implements IcqServer {
   private sendTo(to: ClientAddress, datagram: Buffer): void {
     if (this.closing) return;
     this.socket.send(datagram, to.port, to.address);
+  }
+}
+
+/**
+ * Hundreds of clients logging in at once answer each USER_ONLINE with an ACK: a burst of
+ * thousands of datagrams that the default socket buffer (~200 KiB) would drop, costing
+ * every dropped ACK a retransmission. The kernel caps the size (net.core.rmem_max).
+ */
+function setSocketBuffers(socket: Socket, bytes: number, log: (line: string) => void): void {
+  try {
+    if (socket.getRecvBufferSize() < bytes) socket.setRecvBufferSize(bytes);
+    if (socket.getSendBufferSize() < bytes) socket.setSendBufferSize(bytes);
+  } catch (err) {
+    log(`cannot enlarge the socket buffers to ${bytes} bytes: ${(err as Error).message}`);
   }
 }
 
