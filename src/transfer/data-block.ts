@@ -5,8 +5,11 @@ import { IcqError, ErrorCode } from '../errors.js';
 
 /** One framed 06 packet carrying a full chunk: WORD length, type byte, 2048 data bytes. */
 export const FRAMED_CHUNK_SIZE = DATA_FRAME_OVERHEAD + DATA_CHUNK_SIZE;
-/** Data chunks read and sent per block (one readv, one socket write): 128 KiB of data. */
-export const DEFAULT_CHUNKS_PER_BLOCK = 64;
+/**
+ * Data chunks read and sent per block (one readv, one socket write): 512 KiB of data. On
+ * loopback 256 chunks cost measurably less CPU than 64 (fewer reads, writes and promises).
+ */
+export const DEFAULT_CHUNKS_PER_BLOCK = 256;
 
 /**
  * A buffer laid out as consecutive framed 06 packets. The file is read straight into the
