@@ -322,6 +322,15 @@ export function eventsOf(events: Array<Record<string, unknown>>, kind: string): 
   return events.filter((e) => e.event === kind);
 }
 
+/** Polls cond every 25 ms until it holds; rejects with why() after timeoutMs. */
+export async function waitUntil(cond: () => boolean, why: () => string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(why());
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /**
  * Polls a program's JSON events until `count` of them match (the program's own pace decides
  * when); resolves with the matching ones. Rejects when the program exits first or after timeoutMs.
@@ -332,12 +341,13 @@ export async function waitForEvents(
   count = 1,
   timeoutMs = 15_000,
 ): Promise<Array<Record<string, unknown>>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = program.events().filter(match);
-    if (found.length >= count) return found;
-    if (program.child.exitCode !== null) throw new Error(`exited (${program.child.exitCode}) first; stderr: ${program.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`not ${count} matching events within ${timeoutMs} ms; stdout: ${program.stdout().slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  let exited = false;
+  await waitUntil(
+    () => program.events().filter(match).length >= count || (exited = program.child.exitCode !== null),
+    () => `not ${count} matching events within ${timeoutMs} ms; stdout: ${program.stdout().slice(-2000)}`,
+    timeoutMs,
+  );
+  const found = program.events().filter(match);
+  if (found.length < count && exited) throw new Error(`exited (${program.child.exitCode}) first; stderr: ${program.stderr()}`);
+  return found;
 }

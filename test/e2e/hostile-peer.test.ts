@@ -208,12 +208,16 @@ describe('a hostile sender', () => {
 /** A raw receiver up to the file connection: accepts the request with the given ACK. */
 async function rawReceiverHandshake(
   listener: RawListener,
-  options: { ack?: (request: PeerMessage, filePort: number, from: RawPeer) => PeerMessage } = {},
+  options: {
+    ack?: (request: PeerMessage, filePort: number, from: RawPeer) => PeerMessage;
+    /** Name the message listener's own port in the ACK, as Miranda's ICQCorp did (§3.5). */
+    messagePortAsFilePort?: boolean;
+  } = {},
 ): Promise<{ msg: RawPeer; file: RawPeer; request: PeerMessage; filePort: number }> {
   const msg = await listener.accept();
   expect((await msg.nextInit()).uin).toBe(SENDER.uin);
   const request = await msg.nextMessage();
-  const fileListener = await RawListener.open();
+  const fileListener = options.messagePortAsFilePort ? listener : await RawListener.open();
   const ack = options.ack?.(request, fileListener.port, msg) ?? fileAccept(msg.endpoint(RECEIVER.uin), request, fileListener.port);
   msg.sendMessage(ack);
   const file = await fileListener.accept();
@@ -313,6 +317,26 @@ describe('quirks of real clients', () => {
     expect(received.map(sha256)).toEqual([sha256(files.get('one.bin')!), sha256(files.get('two.txt')!)]);
     expect(eventsOf(program.events(), 'file-done').map((e) => e.sha256)).toEqual(received.map(sha256));
     expect(eventsOf(program.events(), 'accepted')).toEqual([{ event: 'accepted', peer: RECEIVER.uin, port: filePort }]);
+  });
+
+  it('a receiver that names its message port as the file port: icqsend opens a new connection to it', async () => {
+    const work = await tempDir('miranda');
+    const files = await makeFiles(work, { 'm.bin': 7000 });
+    const listener = await RawListener.open();
+    const sending = icqsend(listener.port, [path.join(work, 'm.bin')]);
+
+    const { msg, file } = await rawReceiverHandshake(listener, { messagePortAsFilePort: true });
+    expect(file).not.toBe(msg);
+    expect(await file.nextFile()).toMatchObject({ kind: 'batch-init', count: 1, total: 7000 });
+    file.sendFile({ kind: 'init-ack', speed: FULL_SPEED, nick: 'miranda' });
+    expect(await file.nextFile()).toMatchObject({ kind: 'file-info', name: 'm.bin' });
+    file.sendFile({ kind: 'start', offset: 0, speed: FULL_SPEED });
+    const { data } = await file.data(7000);
+    await file.waitClosed();
+
+    const { exit, program } = await sending;
+    expect(exit.code, program.stderr()).toBe(0);
+    expect(sha256(data)).toBe(sha256(files.get('m.bin')!));
   });
 
   it('a sender (Licq-style v3 request with a trailer) that sends empty 06 packets and a 02 with a sub-directory TEXT', async () => {

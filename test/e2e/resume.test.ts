@@ -94,6 +94,33 @@ describe('resume', () => {
   });
 });
 
+describe('Ctrl-C mid-file', () => {
+  it('exits 130 on the interrupted side and 6 on the other, keeping the .part either way', async () => {
+    const work = await tempDir('sigint');
+    const out = path.join(work, 'out');
+    await makeFiles(out, { 'big.bin': BIG });
+    const file = path.join(out, 'big.bin');
+
+    // Both cases at once: SIGINT to the sender in one pair, to the receiver in the other.
+    await Promise.all(
+      (['sender', 'receiver'] as const).map(async (interrupted) => {
+        const inbox = path.join(work, `in-${interrupted}`);
+        const recv = await receive(inbox, ['--once']);
+        const sender = start('icqsend', sendArgs(recv.port, [file], ['--speed', '1']));
+        await waitForEvents(recv.program, (e) => e.event === 'progress' && (e.fileBytes as number) >= 256 * 1024);
+        const [victim, other] = interrupted === 'sender' ? [sender, recv.program] : [recv.program, sender];
+        victim.child.kill('SIGINT');
+        expect((await victim.exited).code, victim.stderr()).toBe(130);
+        expect((await other.exited).code, other.stderr()).toBe(6);
+        expect(eventsOf(victim.events(), 'error').map((e) => e.code)).toContain('ICQ_ERR_INTERRUPTED');
+        expect(eventsOf(other.events(), 'error').at(-1)).toMatchObject({ code: 'ICQ_ERR_TRANSFER_BROKEN' });
+        expect(await listTree(inbox)).toEqual(['big.bin.part']);
+        expect((await stat(path.join(inbox, 'big.bin.part'))).size).toBeGreaterThan(0);
+      }),
+    );
+  });
+});
+
 describe('--accept-type', () => {
   it('skips files of other types (offset = size, nothing written) and receives the rest', async () => {
     const work = await tempDir('types');

@@ -2,8 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
-import { RECEIVER, SENDER, eventsOf, listTree, login, makeFiles, removeTempDirs, sha256, startServer, tempDir, waitForEvents } from './helpers.js';
+import { runIcqsend, start, startIcqd, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
+import { RECEIVER, SENDER, eventsOf, listTree, login, makeFiles, removeTempDirs, sha256, startServer, tempDir, waitForEvents, waitUntil } from './helpers.js';
 
 // Real icqd, icqrecv and icqsend processes on 127.0.0.1 (from dist/: `npm run build` first).
 
@@ -197,7 +197,6 @@ describe('through icqd (server mode)', () => {
     const out = path.join(work, 'out');
     const files = await makeFiles(out, { 'hello.txt': 'hello\n' });
     const inbox = path.join(work, 'in');
-    const { startIcqd } = await import('../../scripts/processes.js');
     const { address } = await startIcqd(['--no-db', '--auto-register']);
     const recv = await receiver(address, inbox);
 
@@ -221,6 +220,56 @@ describe('through icqd (server mode)', () => {
     expect((await waitForEvents(recv, (e) => e.event === 'done', 2)).map((e) => e.files)).toEqual([1, 2]);
     for (const [rel, data] of files) {
       expect(sha256(await readFile(path.join(inbox, ...rel.split('/'))))).toBe(sha256(data));
+    }
+  });
+
+  it('waits with --wait for a receiver that comes online later', async () => {
+    const work = await tempDir('wait');
+    const out = path.join(work, 'out');
+    const files = await makeFiles(out, { 'later.txt': 'worth the wait\n' });
+    const inbox = path.join(work, 'in');
+    const icqd = await startIcqd(['--no-db', '--add-user', `${SENDER.uin}:${SENDER.password}`, '--add-user', `${RECEIVER.uin}:${RECEIVER.password}`]);
+    const sending = start('icqsend', [...login(icqd.address, SENDER), '--json', '--wait', '20', String(RECEIVER.uin), path.join(out, 'later.txt')]);
+    // icqd logs each login on stderr: the receiver starts once the sender is in.
+    await waitUntil(() => icqd.program.stderr().includes(`${SENDER.uin}: logged in`), () => `the sender never logged in: ${icqd.program.stderr()}`);
+    expect(icqd.program.stderr()).not.toContain(`${RECEIVER.uin}: logged in`);
+    const recv = await receiver(icqd.address, inbox);
+
+    const code = (await sending.exited).code;
+    expect(code, sending.stderr()).toBe(0);
+    await expectDelivered(files, inbox, sending, recv);
+  });
+
+  it('receives from two senders at once, files of the same name side by side', async () => {
+    const work = await tempDir('two-senders');
+    const a = await makeFiles(path.join(work, 'a'), { 'same.bin': 700_000, 'only-a.txt': 'a\n' });
+    const b = await makeFiles(path.join(work, 'b'), { 'same.bin': 600_000 });
+    const inbox = path.join(work, 'in');
+    const third = { uin: 1003, password: 'pw3' };
+    const server = await startServer(['--add-user', `${third.uin}:${third.password}`]);
+    const { program: recv } = await startIcqrecv([...login(server, RECEIVER), '--listen', '127.0.0.1:0', '--accept', '--json', '--dir', inbox]);
+
+    // Paced (4 × 256 KiB/s) so that the two transfers overlap.
+    const [fromA, fromB] = await Promise.all([
+      runIcqsend([...login(server, SENDER), '--json', '--speed', '4', String(RECEIVER.uin), path.join(work, 'a', 'same.bin'), path.join(work, 'a', 'only-a.txt')]),
+      runIcqsend([...login(server, third), '--json', '--speed', '4', String(RECEIVER.uin), path.join(work, 'b', 'same.bin')]),
+    ]);
+    expect(fromA.exit.code, fromA.program.stderr()).toBe(0);
+    expect(fromB.exit.code, fromB.program.stderr()).toBe(0);
+    const done = await waitForEvents(recv, (e) => e.event === 'done', 2);
+    expect(done.map((e) => e.peer).sort()).toEqual([SENDER.uin, third.uin]);
+
+    expect(await listTree(inbox)).toEqual(['only-a.txt', 'same (1).bin', 'same.bin']);
+    const byPeer = new Map<unknown, Array<Record<string, unknown>>>();
+    for (const e of eventsOf(recv.events(), 'file-done')) byPeer.set(e.peer, [...(byPeer.get(e.peer) ?? []), e]);
+    for (const [peer, files] of [[SENDER.uin, a], [third.uin, b]] as const) {
+      const events = byPeer.get(peer)!;
+      expect(events).toHaveLength(files.size);
+      for (const e of events) {
+        const source = files.get(e.name === 'only-a.txt' ? 'only-a.txt' : 'same.bin')!;
+        expect(e.sha256).toBe(sha256(source));
+        expect(sha256(await readFile(e.path as string))).toBe(sha256(source));
+      }
     }
   });
 });
@@ -263,5 +312,22 @@ describe('peer to peer (no icqd)', () => {
     expect((await recv2.exited).code).toBe(0);
     expect(await readFile(path.join(inbox, 'same.txt'), 'utf8')).toBe('version 1\n');
     expect(await listTree(inbox)).toEqual(['same (1).txt', 'same.txt']);
+  });
+
+  it('keeps names outside ASCII: latin1 as it is, the rest as UTF-8', async () => {
+    const work = await tempDir('p2p-names');
+    const out = path.join(work, 'out');
+    const files = await makeFiles(out, { 'résumé.txt': 'latin1\n', 'Фото 写真/日本語.txt': 'utf-8\n' });
+    const inbox = path.join(work, 'in');
+    const { program: recv, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--once', '--json', '--dir', inbox]);
+
+    const { exit, program: sender } = await runIcqsend([
+      '--peer', `127.0.0.1:${port}`, '--uin', String(SENDER.uin), '--json', '--message', 'Grüße, 写真',
+      String(RECEIVER.uin), path.join(out, 'résumé.txt'), path.join(out, 'Фото 写真'),
+    ]);
+    expect(exit.code, sender.stderr()).toBe(0);
+    await expectDelivered(files, inbox, sender, recv);
+    expect(eventsOf(recv.events(), 'request')[0]).toMatchObject({ description: 'Grüße, 写真' });
+    expect(await listTree(inbox)).toEqual(['résumé.txt', 'Фото 写真/', 'Фото 写真/日本語.txt']);
   });
 });
