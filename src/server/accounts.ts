@@ -123,10 +123,20 @@ export class AccountStore {
     const existing = this.accounts.get(uin);
     const account: Account = existing
       ? { ...existing, passwordHash, nick: nick ?? existing.nick }
-      : { uin, passwordHash, nick: nick ?? String(uin), first: '', last: '', email: '', auth: 1 };
-    this.accounts.set(uin, account);
-    this.remember(uin, password);
-    this.changed();
+      : { ...newAccount(uin, passwordHash), nick: nick ?? String(uin) };
+    this.put(account, password);
+    return account;
+  }
+
+  /**
+   * Creates the account unless it exists by the time the password is hashed (two first
+   * logins racing must not overwrite each other's password); undefined if it did.
+   */
+  async create(uin: number, password: string): Promise<Account | undefined> {
+    const passwordHash = await hashPassword(password, this.options.scryptCost);
+    if (this.accounts.has(uin)) return undefined;
+    const account = newAccount(uin, passwordHash);
+    this.put(account, password);
     return account;
   }
 
@@ -138,11 +148,15 @@ export class AccountStore {
     while (this.accounts.has(uin)) uin++;
     if (uin > 0xffffffff) throw new RangeError('no UIN left to register');
     this.nextUin = uin + 1;
-    const account: Account = { uin, passwordHash, nick: String(uin), first: '', last: '', email: '', auth: 1 };
-    this.accounts.set(uin, account);
-    this.remember(uin, password);
-    this.changed();
+    const account = newAccount(uin, passwordHash);
+    this.put(account, password);
     return account;
+  }
+
+  private put(account: Account, password: string): void {
+    this.accounts.set(account.uin, account);
+    this.remember(account.uin, password);
+    this.changed();
   }
 
   /** False for a wrong password and for an unknown UIN. */
@@ -236,7 +250,8 @@ export class AccountStore {
       version: DB_VERSION,
       nextUin: this.nextUin,
       nextMessageId: this.nextMessageId,
-      accounts: [...this.accounts.values()],
+      // Sorted, so that the file reads (and diffs) the same whatever order accounts came in.
+      accounts: [...this.accounts.values()].sort((a, b) => a.uin - b.uin),
       messages: [...this.inboxes.values()].flat(),
     };
     return `${JSON.stringify(db, null, 1)}\n`;
@@ -256,6 +271,10 @@ export class AccountStore {
       }
     }
   }
+}
+
+function newAccount(uin: number, passwordHash: string): Account {
+  return { uin, passwordHash, nick: String(uin), first: '', last: '', email: '', auth: 1 };
 }
 
 function parseDb(path: string, text: string): DbFile {

@@ -47,6 +47,8 @@ export interface ServerTestHooks {
 
 /** Remembered registrations (address + SEQ → UIN) so a repeated 0x03FC creates one account. */
 const REGISTRATION_MEMORY = 1024;
+/** How many `users` are hashed at once at start. */
+const USER_HASH_BATCH = 8;
 /** Placeholder while a registration's password is being hashed. */
 const REGISTERING = 0;
 
@@ -65,7 +67,10 @@ export async function startServer(options: ServerOptions = {}, hooks: ServerTest
     log: o.log,
     writeHooks: hooks.writeHooks,
   });
-  for (const u of o.users) await store.upsert(u.uin, u.password, u.nick);
+  // A few at a time: scrypt runs on the libuv thread pool (4 threads by default).
+  for (let i = 0; i < o.users.length; i += USER_HASH_BATCH) {
+    await Promise.all(o.users.slice(i, i + USER_HASH_BATCH).map((u) => store.upsert(u.uin, u.password, u.nick)));
+  }
   await store.flush();
   const socket = createSocket({ type: 'udp4' });
   await new Promise<void>((resolve, reject) => {
@@ -92,8 +97,8 @@ class Icqd implements IcqServer {
   private readonly pendingLogins = new Set<string>();
   /** Registrations seen lately: "address|seq" → UIN (REGISTERING while hashing). */
   private readonly registrations = new Map<string, number>();
-  /** Password hashes in progress (logins and registrations), bounded by maxPendingLogins. */
-  private hashing = 0;
+  /** Password checks and hashes in progress (logins, registrations), bounded by maxPendingLogins. */
+  private readonly hashing = new Set<Promise<unknown>>();
   private readonly sweepTimer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
   private readonly hostileLog: LogLimiter;
@@ -137,6 +142,8 @@ class Icqd implements IcqServer {
     }
     this.sessions.clear();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    // An account created by a login or registration still hashing must reach the file too.
+    await Promise.allSettled([...this.hashing]);
     try {
       await this.store.flush();
     } catch (err) {
@@ -261,14 +268,13 @@ class Icqd implements IcqServer {
     if (current && current.from.key === from.key && current.loginHeaderSeq === p.seq) return;
     const pendingKey = `${from.key}|${p.uin}|${p.seq}`;
     if (this.pendingLogins.has(pendingKey)) return;
-    if (this.hashing >= this.o.maxPendingLogins || (!current && this.sessions.size >= this.o.maxSessions)) {
+    if (this.hashing.size >= this.o.maxPendingLogins || (!current && this.sessions.size >= this.o.maxSessions)) {
       this.sendTo(from, encodeServerPacket({ kind: 'busy', seq: p.seq }));
       this.hostileLog.write(`${p.uin} at ${from.key}: login refused, server busy`);
       return;
     }
     this.pendingLogins.add(pendingKey);
-    this.hashing++;
-    this.checkPassword(p.uin, p.password)
+    this.track(this.checkPassword(p.uin, p.password))
       .then((ok) => {
         if (this.closing) return;
         if (ok) this.openSession(p, from);
@@ -278,16 +284,21 @@ class Icqd implements IcqServer {
         }
       })
       .catch((err: unknown) => this.log(`${p.uin}: login failed: ${(err as Error).message}`))
-      .finally(() => {
-        this.pendingLogins.delete(pendingKey);
-        this.hashing--;
-      });
+      .finally(() => this.pendingLogins.delete(pendingKey));
+  }
+
+  /** Counts an async password operation until it settles; shutdown waits for them. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.hashing.add(work);
+    const done = (): void => void this.hashing.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   private async checkPassword(uin: number, password: string): Promise<boolean> {
     if (this.store.get(uin)) return this.store.verify(uin, password);
     if (!this.o.autoRegister || uin === 0 || this.store.size >= this.o.maxAccounts) return false;
-    await this.store.upsert(uin, password);
+    if (!(await this.store.create(uin, password))) return this.store.verify(uin, password);
     this.log(`${uin}: account created on first login (--auto-register)`);
     return true;
   }
@@ -429,16 +440,14 @@ class Icqd implements IcqServer {
       if (known !== REGISTERING) this.sendTo(from, encodeServerPacket({ kind: 'new-uin', seq: p.seq, word: p.seq, uin: known }));
       return;
     }
-    if (this.hashing >= this.o.maxPendingLogins || this.store.size >= this.o.maxAccounts) {
+    if (this.hashing.size >= this.o.maxPendingLogins || this.store.size >= this.o.maxAccounts) {
       this.sendTo(from, encodeServerPacket({ kind: 'busy', seq: p.seq }));
       this.hostileLog.write(`${from.key}: registration refused, server busy or full`);
       return;
     }
     this.registrations.set(key, REGISTERING);
     if (this.registrations.size > REGISTRATION_MEMORY) this.registrations.delete(this.registrations.keys().next().value!);
-    this.hashing++;
-    this.store
-      .register(p.password)
+    this.track(this.store.register(p.password))
       .then((account) => {
         if (this.registrations.has(key)) this.registrations.set(key, account.uin);
         this.log(`${account.uin}: registered from ${from.key}`);
@@ -447,8 +456,7 @@ class Icqd implements IcqServer {
       .catch((err: unknown) => {
         this.registrations.delete(key);
         this.log(`${from.key}: registration failed: ${(err as Error).message}`);
-      })
-      .finally(() => this.hashing--);
+      });
   }
 
   private onInfoRequest(s: Session, infoSeq: number, target: number): void {
