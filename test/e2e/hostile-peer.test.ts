@@ -339,6 +339,37 @@ describe('quirks of real clients', () => {
     expect(sha256(data)).toBe(sha256(files.get('m.bin')!));
   });
 
+  it('a receiver that pauses (05 speed 0) for longer than --idle-timeout, then stops the first file with 04', async () => {
+    const work = await tempDir('pause-stop');
+    const files = await makeFiles(work, { 'a.bin': 3_000_000, 'b.bin': 5000 });
+    const listener = await RawListener.open();
+    const sending = icqsend(listener.port, [path.join(work, 'a.bin'), path.join(work, 'b.bin')], ['--idle-timeout', '1']);
+
+    const { file } = await rawReceiverHandshake(listener);
+    await file.nextFile();
+    file.sendFile({ kind: 'init-ack', speed: FULL_SPEED, nick: 'raw' });
+    expect(await file.nextFile()).toMatchObject({ kind: 'file-info', name: 'a.bin' });
+    file.sendFile({ kind: 'speed', speed: 0 }, { kind: 'start', offset: 0, speed: FULL_SPEED });
+    // Paused is not idle (DESIGN.md): nothing flows, and nothing times out.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(file.frames).toEqual([]);
+    file.sendFile({ kind: 'speed', speed: FULL_SPEED });
+    await file.data(100_000);
+    file.sendFile({ kind: 'stop-file', fileNo: 1 });
+    // Chunks already on their way still arrive; then the next 02.
+    let next = await file.nextFile();
+    while (next.kind === 'data') next = await file.nextFile();
+    expect(next).toMatchObject({ kind: 'file-info', name: 'b.bin' });
+    file.sendFile({ kind: 'start', offset: 0, speed: FULL_SPEED });
+    expect(sha256((await file.data(5000)).data)).toBe(sha256(files.get('b.bin')!));
+    await file.waitClosed();
+
+    const { exit, program } = await sending;
+    expect(exit.code, program.stderr()).toBe(0);
+    expect(eventsOf(program.events(), 'file-done').map((e) => [e.name, e.skipped])).toEqual([['a.bin', true], ['b.bin', false]]);
+    expect(eventsOf(program.events(), 'done').at(-1)).toMatchObject({ files: 2, skipped: 1 });
+  });
+
   it('a sender (Licq-style v3 request with a trailer) that sends empty 06 packets and a 02 with a sub-directory TEXT', async () => {
     const { program, port, inbox } = await receiver('quirky-sender');
     const files: RawFile[] = [
