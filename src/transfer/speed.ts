@@ -11,14 +11,20 @@ export function clampSpeed(speed: number): number {
 
 /**
  * The speed both sides agreed on: ours (the --speed option) and the last 05 from the peer
- * combine as the minimum. 100 = unlimited, 1–99 = N × 256 KiB/s, 0 = paused.
+ * combine as the minimum. 100 = unlimited, 1–99 = N × 256 KiB/s, 0 = paused. A local 0
+ * means "start paused until a non-zero 05 arrives" (DESIGN.md), so the first non-zero 05
+ * from the peer lifts it; a local cap of 1–99 stays in force.
  */
 export class SpeedControl {
-  readonly local: number;
+  private localSpeed: number;
   private peerSpeed: number = FULL_SPEED;
 
   constructor(local: number = FULL_SPEED) {
-    this.local = clampSpeed(local);
+    this.localSpeed = clampSpeed(local);
+  }
+
+  get local(): number {
+    return this.localSpeed;
   }
 
   get peer(): number {
@@ -37,6 +43,7 @@ export class SpeedControl {
   setPeer(speed: number): boolean {
     const before = this.effective;
     this.peerSpeed = clampSpeed(speed);
+    if (this.localSpeed === 0 && this.peerSpeed > 0) this.localSpeed = FULL_SPEED;
     return this.effective !== before;
   }
 

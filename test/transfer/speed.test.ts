@@ -24,6 +24,20 @@ describe('SpeedControl', () => {
     expect(s.bytesPerSecond).toBe(3 * SPEED_STEP_BYTES_PER_SECOND);
   });
 
+  it('a local 0 starts paused and the first non-zero 05 from the peer lifts it', () => {
+    const s = new SpeedControl(0);
+    expect(s.paused).toBe(true);
+    expect(s.setPeer(0)).toBe(false);
+    expect(s.paused).toBe(true);
+    expect(s.setPeer(30)).toBe(true);
+    expect(s.effective).toBe(30);
+    expect(s.setPeer(100)).toBe(true);
+    expect(s.effective).toBe(100);
+    // A later 05 with 0 pauses again, like any peer pause.
+    s.setPeer(0);
+    expect(s.paused).toBe(true);
+  });
+
   it('clamps hostile values', () => {
     expect([-1, NaN, 0, 0.5, 1, 99.9, 100, 0xffffffff].map(clampSpeed)).toEqual([0, 0, 0, 0, 1, 99, 100, 100]);
   });
