@@ -87,6 +87,11 @@ export class LoginSession extends EventEmitter implements Presence {
   private readonly contacts = new Set<number>();
   private readonly presences = new Map<number, PeerPresence>();
   private readonly waiters = new Set<OnlineWaiter>();
+  /**
+   * One entry per contact list (0x0406) sent and not yet answered by its END_OF_CONTACTS
+   * (0x021C), oldest first; an entry with a callback belongs to a queryPresence().
+   */
+  private unansweredLists: Array<(() => void) | undefined> = [];
   private attempt: LoginAttempt | undefined;
   private firstLogin: { resolve: (r: LoginResult) => void; reject: (err: Error) => void } | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -273,8 +278,43 @@ export class LoginSession extends EventEmitter implements Presence {
 
   private sendContactList(uins: number[]): void {
     for (let i = 0; i < uins.length; i += CONTACTS_PER_PACKET) {
+      this.unansweredLists.push(undefined);
       this.sendInBackground({ kind: 'contact-list', uins: uins.slice(i, i + CONTACTS_PER_PACKET) });
     }
+  }
+
+  /** Every query still waiting gets its answer now (what is known), e.g. on a new login. */
+  private settleListQueries(): void {
+    const lists = this.unansweredLists;
+    this.unansweredLists = [];
+    for (const done of lists) done?.();
+  }
+
+  /**
+   * Ask the server whether uin is online now. A one-entry contact list is answered with
+   * 0x006E when the user is online and then, always, 0x021C: so "offline" is the server's
+   * answer, not a guess from a timer. Resolves undefined when offline; rejects PEER_OFFLINE
+   * if the server does not answer within timeoutMs.
+   */
+  queryPresence(uin: number, timeoutMs: number): Promise<PeerPresence | undefined> {
+    checkUin(uin);
+    const known = this.presences.get(uin);
+    if (known) return Promise.resolve(known);
+    if (this.isFinished()) return Promise.reject(closedError());
+    this.contacts.add(uin);
+    return new Promise<PeerPresence | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${timeoutMs} ms whether ${uin} is online`));
+      }, timeoutMs);
+      this.unansweredLists.push(() => {
+        clearTimeout(timer);
+        resolve(this.presences.get(uin));
+      });
+      this.sendReliable({ kind: 'contact-list', uins: [uin] }).catch((err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
   }
 
   // -------------------------------------------------------------------------------------
@@ -356,6 +396,7 @@ export class LoginSession extends EventEmitter implements Presence {
     this.currentState = 'online';
     this.ip = result.ip;
     this.log(`logged in as ${result.uin}, seen at ${result.ip}`);
+    this.settleListQueries();
     if (this.contacts.size > 0) this.sendContactList([...this.contacts]);
     this.sendInBackground({ kind: 'req-offline-messages' });
     this.keepAliveTimer = setInterval(
@@ -409,6 +450,7 @@ export class LoginSession extends EventEmitter implements Presence {
       waiter.reject(err);
     }
     this.waiters.clear();
+    this.settleListQueries();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -534,6 +576,7 @@ export class LoginSession extends EventEmitter implements Presence {
         return;
       }
       case 'end-of-contacts':
+        this.unansweredLists.shift()?.();
         return this.log('end of contact list');
       case 'unknown':
         return this.log(`unknown server command 0x${p.command.toString(16)} (${p.body.length} bytes) ignored`);

@@ -78,6 +78,11 @@ export interface Presence {
    * IcqError PEER_OFFLINE after timeoutMs (the contact is added if it was not watched).
    */
   waitForOnline(uin: number, timeoutMs: number): Promise<PeerPresence>;
+  /**
+   * Ask the server whether uin is online now: resolves with the presence, or undefined when
+   * the server's contact-list answer (0x021C) came without it.
+   */
+  queryPresence(uin: number, timeoutMs: number): Promise<PeerPresence | undefined>;
   /** Send 0x015E through the server; resolves when the server ACKed it. */
   sendReverseConnect(params: ReverseConnectParams): Promise<void>;
   on(event: 'online', listener: (p: PeerPresence) => void): this;

@@ -158,14 +158,14 @@ export class FileSender {
     if (this.login === undefined) {
       throw new IcqError(ErrorCode.USAGE, 'sending needs a server (--server) or a peer address (--peer)');
     }
-    // Without --wait, allow the contact-list round trip before calling the peer offline.
-    const waitMs = request.waitMs && request.waitMs > 0 ? request.waitMs : Math.min(this.timeouts.connectTimeoutMs, 5000);
+    const waitMs = request.waitMs ?? 0;
     const presence = await withDeadline(
-      this.login.waitForOnline(to, waitMs),
-      waitMs + 1000,
+      waitMs > 0 ? this.login.waitForOnline(to, waitMs) : this.login.queryPresence(to, this.timeouts.connectTimeoutMs),
+      0,
       () => new IcqError(ErrorCode.PEER_OFFLINE, `${to} is not online`),
       this.signal,
     );
+    if (presence === undefined) throw new IcqError(ErrorCode.PEER_OFFLINE, `${to} is not online (use --wait SECONDS to wait for it)`);
     const hosts = [presence.ip];
     if (presence.realIp !== presence.ip && presence.realIp !== '0.0.0.0') hosts.push(presence.realIp);
     return { hosts, port: presence.port, direct: presence.tcpFlag === TCP_FLAG_DIRECT && presence.port !== 0 };

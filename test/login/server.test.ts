@@ -69,6 +69,22 @@ function nextOnline(s: LoginSession, uin: number): Promise<PeerPresence> {
 }
 
 describe('LoginSession against icqd', () => {
+  it('queryPresence gets the server\'s answer: the presence when online, undefined when not', async () => {
+    const srv = await icqd();
+    const alice = session(srv, ALICE, { contacts: [CAROL] });
+    await alice.login();
+    // Asked straight after login, while the login's own contact list is still unanswered.
+    await expect(alice.queryPresence(BOB, 5_000)).resolves.toBeUndefined();
+    const bob = session(srv, BOB);
+    await bob.login();
+    const presence = await alice.queryPresence(BOB, 5_000);
+    expect(presence).toMatchObject({ uin: BOB, ip: '127.0.0.1', port: 5002 });
+    // Two queries in flight at once are answered in order.
+    const [carol, bobAgain] = await Promise.all([alice.queryPresence(CAROL, 5_000), alice.queryPresence(BOB, 5_000)]);
+    expect(carol).toBeUndefined();
+    expect(bobAgain?.uin).toBe(BOB);
+  });
+
   it('two sessions see each other come and go', async () => {
     const srv = await icqd();
     const alice = session(srv, ALICE, { contacts: [BOB] });
