@@ -1,0 +1,63 @@
+/**
+ * Benchmark 1: one 512 MiB file over 127.0.0.1, icqsend → icqrecv (peer to peer) against
+ * the plain Node TCP copy of the same file, runs alternating so both see the same load.
+ * Target: icqxfer at ≥ 80 % of the plain copy's rate (DESIGN.md, Performance).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { copyWithIcqxfer, copyWithNode } from './copy-runs.js';
+import { MiB, type BenchContext, type BenchResult, list, makeFile, mbps, median, say, verdict } from './common.js';
+
+export const THROUGHPUT_FILE_SIZE = 512 * MiB;
+export const THROUGHPUT_TARGET = 0.8;
+
+export async function sha256OfPath(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function throughputBenchmark(ctx: BenchContext, options: { profileDir?: string } = {}): Promise<BenchResult> {
+  const size = THROUGHPUT_FILE_SIZE;
+  say(`== throughput: one ${size / MiB} MiB file over 127.0.0.1, ${ctx.runs} runs each, alternating`);
+  const source = path.join(ctx.dir, 'big.bin');
+  await makeFile(source, size);
+  const expected = await sha256OfPath(source);
+  const icq: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < ctx.runs; i++) {
+    const out = path.join(ctx.dir, `out-${i}`);
+    await mkdir(out, { recursive: true });
+    plain.push((await copyWithNode(source, path.join(out, 'plain.bin'), { scratch: ctx.dir })).seconds);
+    await checkCopy(path.join(out, 'plain.bin'), size, null);
+    const run = await copyWithIcqxfer(source, out, {
+      scratch: ctx.dir,
+      ...(options.profileDir !== undefined ? { profileDir: options.profileDir } : {}),
+    });
+    icq.push(run.seconds);
+    // Every icqxfer copy is checked whole on the first run, by size after that.
+    await checkCopy(path.join(out, 'big.bin'), size, i === 0 ? expected : null);
+    await rm(out, { recursive: true, force: true });
+  }
+  // Rates are size / seconds, so the ratio of rates is the inverse ratio of times.
+  const ratio = median(plain) / median(icq);
+  const pass = ratio >= THROUGHPUT_TARGET;
+  say(`  plain Node TCP copy   ${mbps(size, median(plain))}   (seconds per run: ${list(plain)})`);
+  say(`  icqsend → icqrecv     ${mbps(size, median(icq))}   (seconds per run: ${list(icq)})`);
+  say(`  ratio ${ratio.toFixed(2)} (target ≥ ${THROUGHPUT_TARGET})   ${verdict(pass)}`);
+  await rm(source, { force: true });
+  return {
+    name: 'throughput',
+    pass,
+    summary: `512 MiB: icqxfer ${mbps(size, median(icq))}, plain TCP copy ${mbps(size, median(plain))}, ratio ${ratio.toFixed(2)} (≥ ${THROUGHPUT_TARGET})`,
+  };
+}
+
+/** The copy is there, at full size, and (when a hash is given) byte for byte the same. */
+export async function checkCopy(file: string, size: number, sha256: string | null): Promise<void> {
+  const s = await stat(file);
+  if (s.size !== size) throw new Error(`${file} has ${s.size} bytes, expected ${size}`);
+  if (sha256 !== null && (await sha256OfPath(file)) !== sha256) throw new Error(`${file} differs from the source`);
+}
