@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PeerCommand, PeerMessageType, cancelFor, decodePeerMessage, encodePeerMessage, fileRequest } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
@@ -152,4 +153,22 @@ describe('no answer, no peer, no login', () => {
     expect(exit.code, send.stderr()).toBe(3);
     expect(lastError(send)).toMatchObject({ code: 'ICQ_ERR_LOGIN_UNREACHABLE' });
   });
+
+  it('a --batch goes on past a failed job and exits with the first failure', async () => {
+    const work = await tempDir('batch-fail');
+    await makeFiles(work, { 'a.txt': 'for nobody\n', 'b.txt': 'for 1002\n' });
+    const jobs = path.join(work, 'jobs.txt');
+    await writeFile(jobs, `1003 ${path.join(work, 'a.txt')}\n1002 ${path.join(work, 'b.txt')}\n`);
+    const inbox = path.join(work, 'in');
+    const server = await startServer(['--add-user', '1003:pw3']);
+    const { program: recv } = await startIcqrecv([...login(server, RECEIVER), '--listen', '127.0.0.1:0', '--accept', '--once', '--dir', inbox]);
+
+    const { exit, program: send } = await runIcqsend([...login(server, SENDER), '--connect-timeout', '1', '--batch', jobs]);
+    expect(exit.code, send.stderr()).toBe(4);
+    expect(send.stderr()).toContain('[ICQ_ERR_PEER_OFFLINE]');
+    expect(send.stderr()).toMatch(/batch: 1 of 2 transfers done, 1 failed/);
+    expect((await recv.exited).code, recv.stderr()).toBe(0);
+    expect(await readFile(path.join(inbox, 'b.txt'), 'utf8')).toBe('for 1002\n');
+  });
 });
+

@@ -2,10 +2,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeFilePacket, FULL_SPEED } from '../../src/wire/file.js';
+import { PeerCommand, PeerStatus, fileRequest } from '../../src/wire/peer.js';
+import { LoginSession } from '../../src/login/session.js';
+import { startServer, type IcqServer } from '../../src/server/index.js';
 import { runReceiveSession } from '../../src/transfer/receive-session.js';
+import { FileReceiver } from '../../src/transfer/receiver.js';
+import { RawListener, closeRawPeers } from '../e2e/helpers.js';
 import { bytes, cleanUp, connectionAndPeer, fakeTarget, settle, tempDir } from './session-helpers.js';
 
-afterEach(cleanUp);
+// In-process engine tests: the sessions, FileReceiver and a real icqd (startServer) on 127.0.0.1.
+
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await closeRawPeers();
+  await cleanUp();
+});
 
 describe('the end of a transfer', () => {
   it("the receiver closes its side only once the last file is in place, so the sender's close-wait means delivered", async () => {
@@ -81,3 +93,45 @@ describe('the end of a transfer', () => {
     expect(peer.frames).toEqual([]);
   });
 });
+
+describe('reverse connect relayed by icqd (PROTOCOL.md §4)', () => {
+  it('FileReceiver connects back for its message port, takes a request on that connection, and ignores ports it does not have open', async () => {
+    const server: IcqServer = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dbPath: null,
+      users: [
+        { uin: 1001, password: 'pw1' },
+        { uin: 1002, password: 'pw2' },
+      ],
+    });
+    closers.push(() => server.close());
+    const serverAddress = { host: '127.0.0.1', port: server.address.port };
+    const receiver = await FileReceiver.start({
+      uin: 1002,
+      login: { server: serverAddress, password: 'pw2' },
+      listenHost: '127.0.0.1',
+      dir: await tempDir(),
+      decide: () => ({ accept: false, reason: 'just testing' }),
+    });
+    closers.push(() => receiver.close());
+    const ours = await RawListener.open();
+    const requester = new LoginSession({ server: serverAddress, uin: 1001, password: 'pw1', tcpPort: ours.port });
+    closers.push(() => requester.close());
+    await requester.login();
+
+    // A port that matches nothing open at the receiver: ignored. Then its message port: honoured.
+    await requester.sendReverseConnect({ targetUin: 1002, ip: '0.0.0.0', port: ours.port, otherPort: receiver.address.port + 1 });
+    await requester.sendReverseConnect({ targetUin: 1002, ip: '0.0.0.0', port: ours.port, otherPort: receiver.address.port });
+    const back = await ours.accept();
+    // Whoever completes the connect() sends the init (§4).
+    expect(await back.nextInit()).toMatchObject({ uin: 1002, msgPort: receiver.address.port, otherPort: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(ours.accept(1)).rejects.toThrow(/no connection/);
+
+    // From here the conversation goes on as if we had connected: a request gets its answer.
+    back.sendMessage(fileRequest(back.endpoint(1001), { description: '', fileName: 'x', totalSize: 1, seq: 0xfffffffe }));
+    expect(await back.nextMessage()).toMatchObject({ command: PeerCommand.ACK, status: PeerStatus.REFUSE, text: 'just testing', seq: 0xfffffffe });
+  });
+});
+
