@@ -16,6 +16,7 @@ import type { TransferEvent } from './events.js';
 import { PeerListener, type AcceptedPeer } from './listener.js';
 import { openLogin } from './login-link.js';
 import { MessageChannel } from './message-channel.js';
+import { decodeWireName } from './names.js';
 import {
   resolveLimits,
   resolveTimeouts,
@@ -256,8 +257,10 @@ export class FileSender {
       throw err;
     }
     if (ack.status === PeerStatus.REFUSE) {
-      this.report({ event: 'refused', peer: to, reason: ack.text, by: 'peer' });
-      throw new IcqError(ErrorCode.REFUSED, `${to} refused${ack.text ? `: ${ack.text}` : ''}`);
+      // Decoded like the names a receiver gets (UTF-8 when it is valid UTF-8); escaped where shown.
+      const reason = decodeWireName(ack.text);
+      this.report({ event: 'refused', peer: to, reason, by: 'peer' });
+      throw new IcqError(ErrorCode.REFUSED, `${to} refused${reason ? `: ${reason}` : ''}`);
     }
     const filePort = ack.file ? filePortFromAck(ack.file) : 0;
     if (filePort === 0) throw new IcqError(ErrorCode.PROTOCOL, `${to} accepted but sent no file port`);
