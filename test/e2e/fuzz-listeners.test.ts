@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createSocket } from 'node:dgram';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
+import { runIcqsend, start, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
 import { encodeFilePacket, type FilePacket } from '../../src/wire/file.js';
 import {
   PeerMessageType,
@@ -12,6 +13,7 @@ import {
   cancelFor,
   decodePeerMessage,
   encodePeerMessage,
+  fileRefuse,
   textMessage,
   type PeerMessage,
 } from '../../src/wire/peer.js';
@@ -24,6 +26,7 @@ import {
   type ClientPacket,
 } from '../../src/wire/udp.js';
 import {
+  ScriptedPeer,
   closed,
   connect,
   destroySockets,
@@ -32,6 +35,7 @@ import {
   listing,
   openFilePort,
   rawPeer,
+  request,
   requestMessage,
   sha256,
   transferWorks,
@@ -450,5 +454,60 @@ describe("icqd's UDP port", () => {
       receiver: recv.program,
       name: `after-udp-${burst}.bin`,
     });
+  });
+});
+
+// --- What a peer's strings can do on a terminal ----------------------------------------
+
+describe("a peer's strings in the human output", () => {
+  /** Raw C0/C1 controls (but the newlines between lines), bidi overrides and isolates. */
+  const RAW_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+  it('icqrecv shows a request whose name and description carry \\x1b[2J and a bidi override, escaped', async () => {
+    const inbox = path.join(work, 'display-recv');
+    // No --accept and no terminal: the request is shown, then refused.
+    const { program, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--once', '--dir', inbox]);
+    const peer = await rawPeer(port);
+    peer.send(initBody(1001));
+    const { ack } = await request(peer, {
+      uin: 1001,
+      name: 'evil\u001b[2J\u202etxt.exe',
+      size: 10,
+      seq: seq--,
+      description: 'look\r\u001b]0;owned\u0007 \u2066here',
+    });
+    expect(ack.status).toBe(PeerStatus.REFUSE);
+    expect((await program.exited).code).toBe(5);
+    const shown = program.stderr();
+    expect(shown).toContain('1001 offers evil\\x1b[2J\\u202etxt.exe (1 file, 10 B): "look\\x0d\\x1b]0;owned\\x07 \\u2066here"');
+    expect(shown).not.toMatch(RAW_CONTROLS);
+  });
+
+  it('icqsend shows a refusal reason that carries \\x1b[2J and a bidi override, escaped', async () => {
+    const outbox = path.join(work, 'display-send');
+    await mkdir(outbox, { recursive: true });
+    const file = path.join(outbox, 'x.txt');
+    await writeFile(file, 'x');
+    // A scripted receiver that refuses every request with a hostile reason.
+    const server = net.createServer((socket) => {
+      const peer = new ScriptedPeer(socket);
+      void (async () => {
+        await peer.next(); // init
+        const req = decodePeerMessage(await peer.next());
+        peer.send(encodePeerMessage(fileRefuse({ uin: 1002, ip: '127.0.0.1', port: 0 }, req, 'no\u001b[2J\u202eyaw\u0007')));
+      })().catch(() => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const { exit, program } = await runIcqsend(['--peer', `127.0.0.1:${port}`, '1002', file]);
+      expect(exit.code).toBe(5);
+      const shown = program.stderr();
+      expect(shown).toContain('1002 refused: no\\x1b[2J\\u202eyaw\\x07 [ICQ_ERR_REFUSED]');
+      expect(shown).not.toMatch(RAW_CONTROLS);
+    } finally {
+      destroySockets();
+      server.close();
+    }
   });
 });
