@@ -45,6 +45,11 @@ export function decodeWireName(latin1: string): string {
   }
 }
 
+/** The last component of a path with either separator ('' when there is none): icqlib sends whole paths. */
+export function lastPathComponent(raw: string): string {
+  return raw.split(SEPARATORS).filter((c) => c !== '').at(-1) ?? '';
+}
+
 /**
  * One safe path component from a peer's file name. Only the last component of a path
  * counts (icqlib sends whole paths, with either separator).
@@ -53,8 +58,7 @@ export function sanitizeFileName(raw: string, maxBytes = 255): string {
   if (!Number.isInteger(maxBytes) || maxBytes < MIN_NAME_BYTES) {
     throw new RangeError(`maxBytes must be an integer >= ${MIN_NAME_BYTES}, got ${maxBytes}`);
   }
-  const components = raw.normalize('NFC').split(SEPARATORS).filter((c) => c !== '');
-  let name = tidyEnds((components.at(-1) ?? '').replace(NOT_ALLOWED, '_'));
+  let name = tidyEnds(lastPathComponent(raw.normalize('NFC')).replace(NOT_ALLOWED, '_'));
   name = trimTrailing(truncateFileName(name, maxBytes));
   if (DEVICE_NAME.test(name)) name = trimTrailing(truncateFileName(`_${name}`, maxBytes));
   return name === '' ? 'unnamed' : name;

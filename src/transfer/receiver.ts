@@ -20,7 +20,7 @@ import type { TransferEvent } from './events.js';
 import { PeerListener, type AcceptedPeer } from './listener.js';
 import { openLogin } from './login-link.js';
 import { MessageChannel } from './message-channel.js';
-import { decodeWireName, escapeForDisplay, sanitizeFileName, sanitizeSubdir } from './names.js';
+import { decodeWireName, escapeForDisplay, lastPathComponent, sanitizeFileName, sanitizeSubdir } from './names.js';
 import {
   resolveLimits,
   resolveTimeouts,
@@ -175,7 +175,8 @@ export class FileReceiver extends EventEmitter {
     const tail = msg.file!;
     const info: FileRequestInfo = {
       peer,
-      name: escapeForDisplay(decodeWireName(tail.fileName)),
+      // icqlib puts the path from its command line here: show only the last component (§3.4).
+      name: escapeForDisplay(lastPathComponent(decodeWireName(tail.fileName))),
       files: announcedFileCount(tail.fileName),
       bytes: tail.totalSize,
       description: escapeForDisplay(decodeWireName(msg.text)),

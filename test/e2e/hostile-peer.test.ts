@@ -18,6 +18,7 @@ import {
   removeTempDirs,
   sha256,
   tempDir,
+  waitForEvents,
   type RawPeer,
 } from './helpers.js';
 
@@ -397,6 +398,40 @@ describe('quirks of real clients', () => {
     expect(await readFile(path.join(inbox, 'docs', '2000', 'a.bin'))).toEqual(files[0]!.data);
     expect(eventsOf(program.events(), 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f) => [f.text ? `${f.text}/${f.name}` : f.name, sha256(f.data)]));
     expect(eventsOf(program.events(), 'done').at(-1)).toMatchObject({ files: 3, bytes: total, transferred: total });
+  });
+
+  it('an icqlib-style sender: whole paths in FILENAME, one request per file, sent in a row, and garbage init ports', async () => {
+    const work = await tempDir('icqlib');
+    const inbox = path.join(work, 'inbox');
+    const { program, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--json', '--dir', inbox]);
+    const files = [
+      { path: '/home/alice/notes.txt', data: Buffer.from('unix path\n') },
+      { path: 'C:\\Documents\\report.doc', data: Buffer.from('windows path\n') },
+    ];
+    const msg = await rawConnect(port);
+    // icqlib writes its message port as a big-endian WORD + 00 00, and leaves OTHER_PORT uninitialised.
+    msg.sendInit({ uin: SENDER.uin, msgPort: 0x3d620000, otherPort: 0xdeadbeef });
+    const requests = files.map((f, i) =>
+      fileRequest(msg.endpoint(SENDER.uin), { description: '', fileName: f.path, totalSize: f.data.length, seq: SEQ - i }),
+    );
+    msg.send(...requests.map(encodePeerMessage));
+    for (const [i, f] of files.entries()) {
+      const ack = await msg.nextMessage();
+      expect(ack).toMatchObject({ command: PeerCommand.ACK, status: PeerStatus.ONLINE, seq: requests[i]!.seq });
+      const file = await rawConnect(filePortFromAck(ack.file!));
+      file.sendInit({ uin: SENDER.uin, otherPort: 0xdeadbeef });
+      file.sendFile({ kind: 'batch-init', count: 1, total: f.data.length, speed: FULL_SPEED, nick: 'icqlib' });
+      expect(await nextBut05(file)).toMatchObject({ kind: 'init-ack' });
+      await rawSendFile(file, { name: f.path, data: f.data });
+      file.close();
+      await file.waitClosed();
+    }
+    await waitForEvents(program, (e) => e.event === 'done', 2);
+
+    // Shown and saved by the last path component only (§3.4).
+    expect(eventsOf(program.events(), 'request').map((e) => e.name)).toEqual(['notes.txt', 'report.doc']);
+    expect(eventsOf(program.events(), 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f, i) => [['notes.txt', 'report.doc'][i], sha256(f.data)]));
+    expect(await listTree(inbox)).toEqual(['notes.txt', 'report.doc']);
   });
 
   it('a sender that skips an existing file (OFFSET = SIZE) by sending one empty 06', async () => {
