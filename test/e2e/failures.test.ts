@@ -92,6 +92,7 @@ describe('no answer, no peer, no login', () => {
       type: PeerMessageType.FILE,
       uin: SENDER.uin,
       seq: request.seq,
+      cmdType: 0x0010,
       text: '',
       file: { fileName: '', totalSize: 0, port: 0, portBe: 0 },
     });

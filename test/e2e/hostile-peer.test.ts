@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FULL_SPEED, encodeFilePacket, type FilePacket } from '../../src/wire/file.js';
-import { PeerCommand, PeerStatus, encodePeerMessage, fileAccept, fileRequest, filePortFromAck, type PeerMessage } from '../../src/wire/peer.js';
+import { PeerCommand, PeerMessageType, PeerStatus, encodePeerMessage, fileAccept, fileRequest, filePortFromAck, type PeerMessage } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
 import { u32 } from '../helpers/hex.js';
 import {
@@ -73,7 +73,9 @@ async function rawSenderHandshake(
   if (options.version !== undefined) request.version = options.version;
   msg.send(Buffer.concat([encodePeerMessage(request), options.trailer ?? Buffer.alloc(0)]));
   const ack = await msg.nextMessage();
-  expect(ack).toMatchObject({ command: PeerCommand.ACK, status: PeerStatus.ONLINE, seq: SEQ });
+  // The accept form of §3.5: the file port big-endian first, then again as a DWORD LE.
+  expect(ack).toMatchObject({ command: PeerCommand.ACK, type: PeerMessageType.FILE, status: PeerStatus.ONLINE, cmdType: 0, seq: SEQ });
+  expect(ack.file).toEqual({ portBe: ack.file!.port, pad: 0, fileName: '', totalSize: 0, port: expect.any(Number) as unknown });
   const filePort = filePortFromAck(ack.file!);
   const file = await rawConnect(filePort);
   file.sendInit({ uin: SENDER.uin, otherPort: filePort });
@@ -216,13 +218,15 @@ async function rawReceiverHandshake(
   } = {},
 ): Promise<{ msg: RawPeer; file: RawPeer; request: PeerMessage; filePort: number }> {
   const msg = await listener.accept();
-  expect((await msg.nextInit()).uin).toBe(SENDER.uin);
+  // §3.2: on a message connection, MSG_PORT is the sender's listener and OTHER_PORT 0.
+  expect(await msg.nextInit()).toMatchObject({ uin: SENDER.uin, tcpFlag: 4, otherPort: 0, msgPort: expect.any(Number) as unknown });
   const request = await msg.nextMessage();
   const fileListener = options.messagePortAsFilePort ? listener : await RawListener.open();
   const ack = options.ack?.(request, fileListener.port, msg) ?? fileAccept(msg.endpoint(RECEIVER.uin), request, fileListener.port);
   msg.sendMessage(ack);
   const file = await fileListener.accept();
-  expect((await file.nextInit()).uin).toBe(SENDER.uin);
+  // ... and on a file connection MSG_PORT 0 and OTHER_PORT the file port.
+  expect(await file.nextInit()).toMatchObject({ uin: SENDER.uin, msgPort: 0, otherPort: fileListener.port });
   return { msg, file, request, filePort: fileListener.port };
 }
 
@@ -238,7 +242,7 @@ describe('a hostile receiver', () => {
     const sending = icqsend(listener.port, [path.join(work, 'f.bin')]);
 
     const { file } = await rawReceiverHandshake(listener);
-    expect(await file.nextFile()).toMatchObject({ kind: 'batch-init', count: 1, total: 1000 });
+    expect(await file.nextFile()).toEqual({ kind: 'batch-init', count: 1, total: 1000, speed: FULL_SPEED, nick: String(SENDER.uin) });
     file.sendFile({ kind: 'init-ack', speed: FULL_SPEED, nick: 'raw' });
     expect(await file.nextFile()).toMatchObject({ kind: 'file-info', name: 'f.bin', size: 1000 });
     file.sendFile({ kind: 'start', offset: 1001, speed: FULL_SPEED });
