@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FULL_SPEED, encodeFilePacket, type FilePacket } from '../../src/wire/file.js';
-import { PeerCommand, PeerMessageType, PeerStatus, encodePeerMessage, fileAccept, fileRequest, filePortFromAck, type PeerMessage } from '../../src/wire/peer.js';
+import { PeerCommand, PeerMessageType, PeerStatus, encodePeerMessage, fileAccept, fileRequest, filePortFromAck, textMessage, type PeerMessage } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
 import { u32 } from '../helpers/hex.js';
 import {
@@ -190,6 +190,20 @@ describe('a hostile sender', () => {
     expect(eventsOf(program.events(), 'error').at(-1)).toMatchObject({ code: 'ICQ_ERR_IDLE_TIMEOUT' });
     expect((await stat(path.join(inbox, 'slow.bin.part'))).size).toBe(4096);
     await file.waitClosed();
+  });
+
+  it('never opening the file connection after the ACK: icqrecv --ack-timeout 1 gives up on it and closes the file port', async () => {
+    const work = await tempDir('no-file-conn');
+    const { program, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--json', '--ack-timeout', '1', '--dir', work]);
+    const msg = await rawConnect(port);
+    msg.sendInit({ uin: SENDER.uin });
+    msg.sendMessage(fileRequest(msg.endpoint(SENDER.uin), { description: '', fileName: 'a.bin', totalSize: 100, seq: SEQ }));
+    const filePort = filePortFromAck((await msg.nextMessage()).file!);
+
+    const [error] = await waitForEvents(program, (e) => e.event === 'error');
+    expect(error).toMatchObject({ code: 'ICQ_ERR_TRANSFER_BROKEN', peer: SENDER.uin });
+    await expect(rawConnect(filePort)).rejects.toThrow(/ECONNREFUSED/);
+    expect(program.child.exitCode).toBe(null);
   });
 
   it('a 00 whose TOTAL differs from the request: icqrecv exits 7 without answering 01', async () => {
@@ -436,6 +450,29 @@ describe('quirks of real clients', () => {
     expect(eventsOf(program.events(), 'request').map((e) => e.name)).toEqual(['notes.txt', 'report.doc']);
     expect(eventsOf(program.events(), 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f, i) => [['notes.txt', 'report.doc'][i], sha256(f.data)]));
     expect(await listTree(inbox)).toEqual(['notes.txt', 'report.doc']);
+  });
+
+  it('answers a text message, a read-away-message request and a chat request on the message connection', async () => {
+    const { program, port } = await receiver('messages');
+    const msg = await rawConnect(port);
+    msg.sendInit({ uin: SENDER.uin });
+    const me = msg.endpoint(SENDER.uin);
+    const text = textMessage(me, 'hello', SEQ);
+    const away = { ...textMessage(me, '', SEQ - 1), type: PeerMessageType.READ_AWAY };
+    const chat = { ...textMessage(me, 'chat?', SEQ - 2), type: PeerMessageType.CHAT, chat: { text: '', portBe: 0, pad: 0, port: 0 } };
+    msg.send(...[text, away, chat].map(encodePeerMessage));
+
+    const answers = [await msg.nextMessage(), await msg.nextMessage(), await msg.nextMessage()];
+    expect(answers.map((a) => [a.command, a.type, a.seq])).toEqual([
+      [PeerCommand.ACK, PeerMessageType.MESSAGE, SEQ],
+      [PeerCommand.ACK, PeerMessageType.READ_AWAY, SEQ - 1],
+      [PeerCommand.ACK, PeerMessageType.CHAT, SEQ - 2],
+    ]);
+    expect(answers[1]!.text).not.toBe('');
+    expect(answers[2]).toMatchObject({ status: PeerStatus.REFUSE, text: expect.stringContaining('chat') as unknown });
+    // None of that is a transfer: icqrecv --once is still waiting for one.
+    expect(program.child.exitCode).toBe(null);
+    expect(eventsOf(program.events(), 'request')).toEqual([]);
   });
 
   it('a sender that skips an existing file (OFFSET = SIZE) by sending one empty 06', async () => {
