@@ -77,6 +77,8 @@ export class FileReceiver extends EventEmitter {
   private readonly listener: PeerListener;
   private readonly transfers = new Set<IncomingTransfer>();
   private readonly channels = new Set<MessageChannel>();
+  /** Message connections opened on relayed reverse-connect requests, per requester UIN. */
+  private readonly reverseOpen = new Map<number, number>();
   private login: LoginSession | undefined;
   private bound: { host: string; port: number } | undefined;
   private closing: Promise<void> | undefined;
@@ -309,14 +311,19 @@ export class FileReceiver extends EventEmitter {
     );
     const isMessagePort = r.otherPort === this.address.port || r.otherPort === this.advertisedMessagePort;
     if (!transfer && !isMessagePort) return; // matches nothing we have open: ignore
+    // Anyone logged in to the server can ask for a message connection, to any address:
+    // bounded like connections to our listener (per requester, and in all).
+    if (!transfer && !this.takeReverseSlot(r.requesterUin)) return;
     let socket;
     try {
       socket = await connectTcp(r.ip, r.port, this.timeouts.connectTimeoutMs, this.abort.signal);
     } catch (err) {
       if (transfer) this.end(transfer, { error: err as Error });
+      else this.releaseReverseSlot(r.requesterUin);
       return;
     }
     const connection = new PeerConnection(socket, { maxFrameSize: this.limits.maxFrameSize, idleTimeoutMs: this.timeouts.idleTimeoutMs });
+    if (!transfer) connection.once('close', () => this.releaseReverseSlot(r.requesterUin));
     const ip = toIPv4(socket.localAddress);
     connection.send(
       encodeInit({
@@ -338,6 +345,21 @@ export class FileReceiver extends EventEmitter {
     } else {
       this.onMessageConnection(connection, r.requesterUin);
     }
+  }
+
+  private takeReverseSlot(uin: number): boolean {
+    let total = 0;
+    for (const n of this.reverseOpen.values()) total += n;
+    const fromUin = this.reverseOpen.get(uin) ?? 0;
+    if (fromUin >= this.limits.maxConnectionsPerAddress || total >= this.limits.maxConnections) return false;
+    this.reverseOpen.set(uin, fromUin + 1);
+    return true;
+  }
+
+  private releaseReverseSlot(uin: number): void {
+    const n = (this.reverseOpen.get(uin) ?? 1) - 1;
+    if (n <= 0) this.reverseOpen.delete(uin);
+    else this.reverseOpen.set(uin, n);
   }
 
   private end(transfer: IncomingTransfer, result: { summary?: TransferSummary; error?: Error }): void {
