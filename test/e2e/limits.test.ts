@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runIcqsend, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
+import { runIcqsend, startIcqd, startIcqrecv, stopAll, type RunningProgram } from '../../scripts/processes.js';
 import { encodeFilePacket } from '../../src/wire/file.js';
 import {
   PeerCommand,
@@ -27,6 +28,7 @@ import {
   sha256,
   transferWorks,
 } from '../helpers/e2e-peer.js';
+import { TestClient } from '../server/udp-client.js';
 
 // Every limit against hostile peers, through the real icqrecv and icqsend (`npm run build`
 // first), each set by its command-line option: the limit holds, and it costs only the
@@ -271,5 +273,44 @@ describe('--max-name-length', () => {
     expect(fileName).toMatch(/^a-file.*\.txt$/);
     expect(sha256(await readFile(received))).toBe(sha256(data));
     expect((await stat(received)).size).toBe(data.length);
+  });
+});
+
+describe('reverse-connect requests relayed by the server', () => {
+  it('open no more message connections per requester than --max-connections-per-address', async () => {
+    const { address, port: serverPort } = await startIcqd(['--no-db', '--add-user', '1001:pw1', '--add-user', '1002:pw2', '--add-user', '1003:pw3', '--quiet']);
+    const r = await receiver(['--server', address, '--uin', '1002', '--password', 'pw2', '--max-connections-per-address', '3']);
+    const server = { host: '127.0.0.1', port: serverPort };
+    const clients = await Promise.all([TestClient.open(1001, server), TestClient.open(1003, server)]);
+    const listeners: net.Server[] = [];
+    try {
+      await clients[0]!.login('pw1');
+      await clients[1]!.login('pw3');
+      // Where the requests ask icqrecv to connect: connections are kept open there.
+      const arrived = [0, 0];
+      const ports = await Promise.all(
+        [0, 1].map(async (i) => {
+          const l = net.createServer(() => arrived[i]!++);
+          listeners.push(l);
+          await new Promise<void>((resolve) => l.listen(0, '127.0.0.1', resolve));
+          return (l.address() as net.AddressInfo).port;
+        }),
+      );
+      const ask = (client: TestClient, port: number): number =>
+        client.send({ kind: 'tcp-request', target: 1002, ip: '127.0.0.1', port, tcpFlag: 4, otherPort: r.port, port2: port, tcpVersion: 2 });
+      for (let i = 0; i < 10; i++) ask(clients[0]!, ports[0]!);
+      // Relayed and handled in order: once the other requester's connection is in, the ten are behind it.
+      ask(clients[1]!, ports[1]!);
+      expect(await eventually(async () => arrived[1] === 1)).toBe(true);
+      expect(await eventually(async () => arrived[0] === 3)).toBe(true);
+      // One more round trip through the server, so no connection to the first port is still on its way.
+      ask(clients[1]!, ports[1]!);
+      expect(await eventually(async () => arrived[1] === 2)).toBe(true);
+      expect(arrived[0]).toBe(3);
+      expect(r.program.child.exitCode).toBeNull();
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      for (const l of listeners) l.close();
+    }
   });
 });
