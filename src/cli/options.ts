@@ -103,12 +103,12 @@ export function addLimitOptions(cmd: Command, side: 'send' | 'receive'): Command
         .argParser(integerIn(MIN_NAME_LENGTH, 255)),
     )
     .addOption(
-      new Option('--max-connections <N>', 'most connections the message listener holds at once; silent ones that never sent their first packet make room for new ones')
+      new Option('--max-connections <N>', 'most message connections at once (to our listener, or opened at a peer\'s request through the server); at the limit, one that never sent its first packet makes room')
         .default(d.maxConnections)
         .argParser(integerIn(1, MAX_COUNT)),
     )
     .addOption(
-      new Option('--max-connections-per-address <N>', 'most connections from one IP address at once')
+      new Option('--max-connections-per-address <N>', 'most message connections at once from one IP address (or asked for by one UIN through the server)')
         .default(d.maxConnectionsPerAddress)
         .argParser(integerIn(1, MAX_COUNT)),
     )

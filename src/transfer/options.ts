@@ -26,10 +26,14 @@ export interface LimitOptions {
   maxNameLength?: number;
   /**
    * Most simultaneous connections one listener holds (default 64). At the limit, the oldest
-   * connection that has not sent its init yet makes room for a new one.
+   * connection that has not sent its init yet makes room for a new one. Message connections
+   * opened on reverse-connect requests are bounded by the same number.
    */
   maxConnections?: number;
-  /** Most simultaneous connections from one peer address (default 8). */
+  /**
+   * Most simultaneous connections from one peer address (default 8); also the most message
+   * connections opened on reverse-connect requests from one UIN (the server vouches for it).
+   */
   maxConnectionsPerAddress?: number;
   /** Most file requests from one peer (same UIN or same address) waiting for a decision or a file connection (default 4). */
   maxPendingRequests?: number;
