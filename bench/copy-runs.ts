@@ -18,6 +18,9 @@ export interface CopyOptions {
   timeoutMs?: number;
   /** Scratch directory for RSS reports. */
   scratch: string;
+  /** Extra node flags for each side (experiments: `--max-semi-space-size=1`). */
+  senderNodeArgs?: string[];
+  receiverNodeArgs?: string[];
 }
 
 export interface CopyRun {
@@ -27,9 +30,9 @@ export interface CopyRun {
   receiverPeak: number;
 }
 
-function childFlags(o: CopyOptions, label: string): { rss: PeakRss | null; nodeArgs: string[]; env: NodeJS.ProcessEnv } {
+function childFlags(o: CopyOptions, label: string, extra: string[] = []): { rss: PeakRss | null; nodeArgs: string[]; env: NodeJS.ProcessEnv } {
   const rss = o.rss ? new PeakRss(o.scratch, label) : null;
-  const nodeArgs = [...(rss?.nodeArgs ?? [])];
+  const nodeArgs = [...extra, ...(rss?.nodeArgs ?? [])];
   if (o.profileDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', o.profileDir, '--cpu-prof-name', `${label}-${Date.now()}.cpuprofile`);
   return { rss, nodeArgs, env: rss?.env ?? {} };
 }
@@ -37,8 +40,8 @@ function childFlags(o: CopyOptions, label: string): { rss: PeakRss | null; nodeA
 /** icqsend SOURCE (a file or a directory) → icqrecv --dir outDir, peer to peer. */
 export async function copyWithIcqxfer(source: string, outDir: string, o: CopyOptions): Promise<CopyRun> {
   const timeoutMs = o.timeoutMs ?? 300_000;
-  const recvFlags = childFlags(o, 'icqrecv');
-  const sendFlags = childFlags(o, 'icqsend');
+  const recvFlags = childFlags(o, 'icqrecv', o.receiverNodeArgs);
+  const sendFlags = childFlags(o, 'icqsend', o.senderNodeArgs);
   const { program: receiver, port } = await startIcqrecv(
     ['--listen', '127.0.0.1:0', '--accept', '--once', '--quiet', '--dir', outDir, '--idle-timeout', '30'],
     { nodeArgs: recvFlags.nodeArgs, env: recvFlags.env },
@@ -73,8 +76,8 @@ export async function copyWithIcqxfer(source: string, outDir: string, o: CopyOpt
 export async function copyWithNode(source: string, outFile: string, o: CopyOptions): Promise<CopyRun> {
   const timeoutMs = o.timeoutMs ?? 300_000;
   const script = benchScript('baseline-copy.js');
-  const recvFlags = childFlags(o, 'baseline-recv');
-  const sendFlags = childFlags(o, 'baseline-send');
+  const recvFlags = childFlags(o, 'baseline-recv', o.receiverNodeArgs);
+  const sendFlags = childFlags(o, 'baseline-send', o.senderNodeArgs);
   const receiver = spawnNode(script, ['recv', outFile], recvFlags.nodeArgs, recvFlags.env);
   const receiverDone = childExit(receiver, timeoutMs, 'baseline receiver');
   receiverDone.catch(() => undefined);
