@@ -164,13 +164,22 @@ export class PeakRss {
   peak(): number {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    let reported = 0;
+    return Math.max(this.polled, this.report()[0] ?? 0);
+  }
+
+  /** CPU seconds (user + system, all threads) the child reported at exit; 0 when it did not. */
+  cpuSeconds(): number {
+    const [, user = 0, system = 0] = this.report();
+    return (user + system) / 1e6;
+  }
+
+  private report(): number[] {
     try {
-      reported = Number(readFileSync(this.file, 'utf8').trim()) || 0;
+      return readFileSync(this.file, 'utf8').trim().split(' ').map(Number);
     } catch {
       // The child died before its exit handler: the polled figure is all there is.
+      return [];
     }
-    return Math.max(this.polled, reported);
   }
 }
 

@@ -28,6 +28,9 @@ export interface CopyRun {
   /** Peak RSS in bytes (0 unless rss was asked for). */
   senderPeak: number;
   receiverPeak: number;
+  /** CPU seconds of each side, all threads (0 unless rss was asked for). */
+  senderCpu: number;
+  receiverCpu: number;
 }
 
 function childFlags(o: CopyOptions, label: string, extra: string[] = []): { rss: PeakRss | null; nodeArgs: string[]; env: NodeJS.ProcessEnv } {
@@ -66,7 +69,7 @@ export async function copyWithIcqxfer(source: string, outDir: string, o: CopyOpt
       );
     }
     // The receiver exits once the last file is in place: that is the end of the copy.
-    return { seconds, senderPeak: sendFlags.rss?.peak() ?? 0, receiverPeak: recvFlags.rss?.peak() ?? 0 };
+    return measured(seconds, sendFlags.rss, recvFlags.rss);
   } finally {
     clearTimeout(timer);
   }
@@ -88,5 +91,15 @@ export async function copyWithNode(source: string, outFile: string, o: CopyOptio
   sendFlags.rss?.watch(sender.pid);
   await Promise.all([receiverDone, childExit(sender, timeoutMs, 'baseline sender')]);
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, senderPeak: sendFlags.rss?.peak() ?? 0, receiverPeak: recvFlags.rss?.peak() ?? 0 };
+  return measured(seconds, sendFlags.rss, recvFlags.rss);
+}
+
+function measured(seconds: number, sender: PeakRss | null, receiver: PeakRss | null): CopyRun {
+  return {
+    seconds,
+    senderPeak: sender?.peak() ?? 0,
+    receiverPeak: receiver?.peak() ?? 0,
+    senderCpu: sender?.cpuSeconds() ?? 0,
+    receiverCpu: receiver?.cpuSeconds() ?? 0,
+  };
 }

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const secs: number[] = [];
   const send: number[] = [];
   const recv: number[] = [];
+  const cpuS: number[] = [];
+  const cpuR: number[] = [];
   for (let i = 0; i < Number(runsArg); i++) {
     const out = path.join(dir, `out-${i}`);
     await mkdir(out);
@@ -30,9 +32,11 @@ async function main(): Promise<void> {
     secs.push(r.seconds);
     send.push(r.senderPeak / MiB);
     recv.push(r.receiverPeak / MiB);
+    cpuS.push(r.senderCpu);
+    cpuR.push(r.receiverCpu);
     await rm(out, { recursive: true, force: true });
   }
-  say(`${kind} ${flags.join(' ')}: ${mbps(size, median(secs))} (s: ${list(secs)}) send ${mib(median(send) * MiB)} (${list(send, 1)}) recv ${mib(median(recv) * MiB)} (${list(recv, 1)})`);
+  say(`${kind} ${flags.join(' ')}: ${mbps(size, median(secs))} (s: ${list(secs)}) send ${mib(median(send) * MiB)} (${list(send, 1)}) recv ${mib(median(recv) * MiB)} (${list(recv, 1)}) cpu send ${list(cpuS)} recv ${list(cpuR)}`);
 }
 
 main().then(

@@ -1,6 +1,7 @@
 /**
  * Loaded into a benchmarked child with `node --import`: at exit, the child writes its own
- * peak resident set (VmHWM, bytes) to $ICQXFER_BENCH_RSS_FILE, so a peak reached after the
+ * peak resident set (VmHWM, bytes) and the CPU time of all its threads (user and system,
+ * microseconds) to $ICQXFER_BENCH_RSS_FILE as "HWM USER SYSTEM", so a peak reached after the
  * parent's last poll is not missed. Nothing else changes in the child.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ if (target !== undefined && target !== '') {
   process.on('exit', () => {
     try {
       const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-      if (m) writeFileSync(target, String(Number(m[1]) * 1024));
+      const cpu = process.cpuUsage();
+      if (m) writeFileSync(target, `${Number(m[1]) * 1024} ${cpu.user} ${cpu.system}`);
     } catch {
       // No /proc (not Linux): the parent's polling is all there is.
     }
