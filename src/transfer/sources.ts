@@ -23,7 +23,7 @@ function localFileError(p: string, why: string, cause?: unknown): IcqError {
 export async function collectFiles(paths: string[], maxFiles = Number.MAX_SAFE_INTEGER): Promise<OutgoingFile[]> {
   const out: OutgoingFile[] = [];
   const push = (file: OutgoingFile): void => {
-    if (out.length >= maxFiles) throw new IcqError(ErrorCode.LIMIT, `more than ${maxFiles} files to send`);
+    if (out.length >= maxFiles) throw new IcqError(ErrorCode.USAGE, `more than ${maxFiles} files to send (--max-files)`);
     if (file.size > MAX_WIRE_SIZE) {
       throw localFileError(file.path, `${file.size} bytes is over the protocol's 4 GiB − 1 limit for one file`);
     }
