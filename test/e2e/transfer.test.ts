@@ -64,6 +64,12 @@ async function expectDelivered(
   }
   // Nothing left behind half-written.
   expect((await listTree(inbox)).filter((p) => p.endsWith('.part'))).toEqual([]);
+  // --json: stdout holds JSON events and nothing else.
+  for (const program of [sender, recv]) {
+    for (const line of program.stdout().split('\n').filter((l) => l !== '')) {
+      expect(JSON.parse(line) as unknown, line).toHaveProperty('event');
+    }
+  }
 }
 
 /** The reverse-connect cases advertise port 1: they prove something only if nothing listens there. */
