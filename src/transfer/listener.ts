@@ -4,6 +4,7 @@ import { PeerConnection } from './connection.js';
 import { decodeInit, isInitPacket, type InitPacket } from '../wire/peer.js';
 import { IcqProtocolError, WireErrorCode } from '../wire/errors.js';
 import { toIPv4 } from './tcp.js';
+import { IcqError, ErrorCode } from '../errors.js';
 
 export interface PeerListenerOptions {
   host: string;
@@ -47,9 +48,12 @@ export class PeerListener extends EventEmitter {
 
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      // A port that is taken or not ours to bind is the user's to fix: a usage error.
+      const onError = (err: NodeJS.ErrnoException): void =>
+        reject(new IcqError(ErrorCode.USAGE, `cannot listen on ${this.options.host}:${this.options.port}: ${err.code ?? err.message}`, { cause: err }));
+      this.server.once('error', onError);
       this.server.listen({ host: this.options.host, port: this.options.port }, () => {
-        this.server.off('error', reject);
+        this.server.off('error', onError);
         const a = this.server.address() as net.AddressInfo;
         this.bound = { host: a.address, port: a.port };
         resolve(this.bound);

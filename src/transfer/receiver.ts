@@ -187,6 +187,7 @@ export class FileReceiver extends EventEmitter {
     const transfer: IncomingTransfer = { peer, address: info.address, request: msg, channel, state: 'deciding', abort: new AbortController() };
     const pending = this.pendingFrom(peer, info.address);
     this.transfers.add(transfer);
+    this.refreshIdleTimeout(channel);
     this.report({ event: 'request', peer, name: info.name, files: info.files, bytes: info.bytes, description: info.description });
 
     let decision: RequestDecision;
@@ -195,14 +196,10 @@ export class FileReceiver extends EventEmitter {
     } else if (info.files > this.limits.maxFiles) {
       decision = { accept: false, reason: `too many files: ${info.files} (limit ${this.limits.maxFiles})` };
     } else {
-      // The sender waits in silence while a person decides: no idle limit meanwhile.
-      channel.connection.setIdleTimeout(0);
       try {
         decision = this.options.decide ? await this.options.decide(info) : { accept: false, reason: 'not accepting files' };
       } catch (err) {
         decision = { accept: false, reason: `not accepted: ${(err as Error).message}` };
-      } finally {
-        channel.connection.setIdleTimeout(this.timeouts.idleTimeoutMs);
       }
     }
     if (transfer.state !== 'deciding') return; // cancelled while we were deciding
@@ -362,6 +359,18 @@ export class FileReceiver extends EventEmitter {
     else this.reverseOpen.set(uin, n);
   }
 
+  /**
+   * A message connection is silent while a person decides on its request and while the
+   * file data of its transfer flows elsewhere; the sender's next request (a batch over
+   * 4 GiB is several) comes on it afterwards. So the idle limit runs only while the
+   * connection has no transfer in progress.
+   */
+  private refreshIdleTimeout(channel: MessageChannel): void {
+    let busy = false;
+    for (const t of this.transfers) if (t.channel === channel) busy = true;
+    channel.connection.setIdleTimeout(busy ? 0 : this.timeouts.idleTimeoutMs);
+  }
+
   private end(transfer: IncomingTransfer, result: { summary?: TransferSummary; error?: Error }): void {
     if (transfer.state === 'ended') return;
     transfer.state = 'ended';
@@ -369,9 +378,11 @@ export class FileReceiver extends EventEmitter {
     transfer.abort.abort();
     void transfer.fileListener?.close();
     this.transfers.delete(transfer);
+    this.refreshIdleTimeout(transfer.channel);
     if (result.error) {
       const code = (result.error as { code?: string }).code ?? ErrorCode.INTERNAL;
-      if (code !== ErrorCode.REFUSED) {
+      // A refusal was reported as 'refused'; an interrupt is the program's to report, once.
+      if (code !== ErrorCode.REFUSED && code !== ErrorCode.INTERRUPTED) {
         this.report({ event: 'error', code, message: result.error.message, peer: transfer.peer });
       }
     }

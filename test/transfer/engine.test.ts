@@ -135,3 +135,49 @@ describe('reverse connect relayed by icqd (PROTOCOL.md §4)', () => {
   });
 });
 
+
+describe('FileReceiver message connections', () => {
+  it('keeps a message connection past the idle limit while its transfer runs, and takes the next request on it', async () => {
+    const { rawConnect } = await import('../e2e/helpers.js');
+    const dir = await tempDir();
+    const receiver = await FileReceiver.start({
+      dir,
+      listenHost: '127.0.0.1',
+      idleTimeoutMs: 300,
+      decide: () => ({ accept: true }),
+    });
+    closers.push(() => receiver.close());
+    const msg = await rawConnect(receiver.address.port);
+    msg.sendInit({ uin: 1001, msgPort: 0 });
+    const data = bytes(3000, 4);
+    const first = fileRequest(msg.endpoint(1001), { description: '', fileName: 'a.bin', totalSize: data.length, seq: 0xfffffffe });
+    msg.sendMessage(first);
+    const ack = await msg.nextMessage();
+    expect(ack).toMatchObject({ command: PeerCommand.ACK, status: PeerStatus.ONLINE });
+    // The file connection comes well after the idle limit of the (silent) message connection.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const file = await rawConnect(ack.file!.port);
+    file.sendInit({ uin: 1001, otherPort: ack.file!.port });
+    file.sendFile({ kind: 'batch-init', count: 1, total: data.length, speed: FULL_SPEED, nick: 'raw' });
+    expect((await file.nextFile()).kind).toBe('init-ack');
+    file.sendFile({ kind: 'file-info', name: 'a.bin', text: '', size: data.length, mtime: 0, speed: FULL_SPEED });
+    expect(await file.nextFile()).toMatchObject({ kind: 'start', offset: 0 });
+    file.sendFile({ kind: 'data', data: data.subarray(0, 2048) }, { kind: 'data', data: data.subarray(2048) });
+    file.close();
+    await new Promise<void>((resolve) => receiver.once('transfer-end', () => resolve()));
+    expect(await readFile(path.join(dir, 'a.bin'))).toEqual(data);
+    // The same message connection still carries the next request (a batch over 4 GiB is several).
+    msg.sendMessage(fileRequest(msg.endpoint(1001), { description: '', fileName: 'b.bin', totalSize: 1, seq: 0xfffffffd }));
+    expect(await msg.nextMessage()).toMatchObject({ command: PeerCommand.ACK, seq: 0xfffffffd, status: PeerStatus.ONLINE });
+  });
+
+  it('a message port that is already taken is a usage error', async () => {
+    const dir = await tempDir();
+    const first = await FileReceiver.start({ dir, listenHost: '127.0.0.1' });
+    closers.push(() => first.close());
+    await expect(FileReceiver.start({ dir, listenHost: '127.0.0.1', listenPort: first.address.port })).rejects.toMatchObject({
+      code: 'ICQ_ERR_USAGE',
+      message: expect.stringContaining('EADDRINUSE') as unknown,
+    });
+  });
+});
