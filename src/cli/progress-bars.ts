@@ -1,4 +1,5 @@
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { MultiBar, SingleBar } from 'cli-progress';
 import type { FileDoneEvent, FileStartEvent, ProgressEvent } from '../transfer/events.js';
 import { escapeForDisplay } from '../transfer/names.js';
 import { formatBytes, formatRate } from './format.js';
@@ -31,6 +32,9 @@ export class ProgressBars {
   private readonly transfers = new Map<number, TransferBars>();
 
   constructor(stream: NodeJS.WritableStream) {
+    // Loaded only when bars are drawn: cli-progress and its emoji tables cost ~4 MiB of RSS
+    // that --json, --quiet and non-terminal runs never need.
+    const { MultiBar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
     this.multi = new MultiBar({
       stream,
       barCompleteChar: '█',
