@@ -16,13 +16,15 @@ export class BufferPool {
 
   constructor(readonly size: number = DEFAULT_WRITE_BUFFER_SIZE) {}
 
-  take(): Buffer {
+  /** A buffer for at most `want` bytes: a pooled one, or one of its own when want is smaller. */
+  take(want: number = this.size): Buffer {
+    if (want < this.size) return Buffer.allocUnsafe(want);
     return this.free.pop() ?? Buffer.allocUnsafe(this.size);
   }
 
   give(buf: Buffer): void {
     // A pool never holds more than the sink's queue can use at once.
-    if (this.free.length <= DEFAULT_MAX_PENDING_WRITES) this.free.push(buf);
+    if (buf.length === this.size && this.free.length <= DEFAULT_MAX_PENDING_WRITES) this.free.push(buf);
   }
 }
 
@@ -38,6 +40,11 @@ export interface FileSinkOptions {
   maxPendingWrites?: number;
   /** Runs before the first write, in order with them (hashing the existing prefix on resume). */
   before?: () => Promise<void>;
+  /**
+   * Bytes this sink will be given in all, when known: a small file gets a buffer of its
+   * own size instead of a pool buffer (many small files may be finishing at once).
+   */
+  expectedBytes?: number;
 }
 
 /**
@@ -45,7 +52,9 @@ export interface FileSinkOptions {
  * copied into one large buffer, each full buffer is hashed and written with one positional
  * write, in order, one at a time. write() says when the caller should stop reading
  * (backpressure); close() writes what is left, waits for every write and closes the file,
- * so after a failure the .part holds exactly the bytes received.
+ * so after a failure the .part holds exactly the bytes received. The file may still be
+ * opening: data is taken at once and written once the handle is there (a small file can
+ * arrive whole while its .part is being created).
  */
 export class FileSink {
   private current: Buffer | null = null;
@@ -55,9 +64,13 @@ export class FileSink {
   private failure: unknown = null;
   private closing: Promise<void> | null = null;
   private readonly maxPending: number;
+  /** Bytes still to come, as far as the caller said (Infinity when it did not). */
+  private remaining: number;
+  /** Null until the file is open (or when opening it failed). */
+  private handle: FileHandle | null = null;
 
   constructor(
-    private readonly handle: FileHandle,
+    handle: FileHandle | Promise<FileHandle>,
     private position: number,
     private readonly hash: Hash,
     private readonly pool: BufferPool,
@@ -65,8 +78,14 @@ export class FileSink {
     options: FileSinkOptions = {},
   ) {
     this.maxPending = options.maxPendingWrites ?? DEFAULT_MAX_PENDING_WRITES;
+    this.remaining = options.expectedBytes ?? Infinity;
     const before = options.before;
-    this.chain = before === undefined ? Promise.resolve() : before().catch((err: unknown) => this.setFailure(err));
+    this.chain = Promise.resolve(handle)
+      .then(async (opened) => {
+        this.handle = opened;
+        if (before !== undefined) await before();
+      })
+      .catch((err: unknown) => this.setFailure(err));
   }
 
   /** Copy src[start..] into the sink. Returns false when the caller should pause reading. */
@@ -75,13 +94,14 @@ export class FileSink {
     const end = src.length;
     while (from < end) {
       if (this.current === null) {
-        this.current = this.pool.take();
+        this.current = this.pool.take(Math.max(this.remaining, end - from));
         this.fill = 0;
       }
       const n = Math.min(end - from, this.current.length - this.fill);
       src.copy(this.current, this.fill, from, from + n);
       this.fill += n;
       from += n;
+      this.remaining -= n;
       if (this.fill === this.current.length) this.flush();
     }
     return this.pending < this.maxPending;
@@ -108,7 +128,7 @@ export class FileSink {
         this.hash.update(buf.subarray(0, len));
         let done = 0;
         while (done < len) {
-          const { bytesWritten } = await this.handle.write(buf, done, len - done, this.position + done);
+          const { bytesWritten } = await this.handle!.write(buf, done, len - done, this.position + done);
           done += bytesWritten;
         }
         this.position += len;
@@ -133,7 +153,7 @@ export class FileSink {
     if (this.closing === null) {
       this.flush();
       this.closing = this.chain.then(async () => {
-        await this.handle.close();
+        await this.handle?.close();
         if (this.failure !== null) throw this.failure;
       });
     }

@@ -50,13 +50,18 @@ export interface ReceiveSessionOptions {
 
 /**
  * R's side of PROTOCOL.md §5:
- *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, open, 03 sent)
- *   --> RECEIVING --last byte--> FINISHING (flush, close, rename) --> WAIT_FILE_INFO ...
- *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE.
- * While PREPARING and FINISHING no frame is handled: the connection queues them (and stops
- * reading), so the asynchronous steps never interleave with packets. 05 is recorded in every
- * state, 04 stops the current file, empty 06 packets are ignored; anything else out of
- * place is a protocol error.
+ *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, 03 sent)
+ *   --> RECEIVING --last byte--> WAIT_FILE_INFO ...
+ *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE once every file
+ *   is in place.
+ * A complete file is finished (flush, close, rename, file-done) in the background while the
+ * next 02 is already handled: the protocol's only per-file wait is then the 02 → 03 round
+ * trip. At most MAX_FINISHING files finish at once; at that limit the session waits in
+ * FINISHING. Events keep their order: a file's file-start and file-done come after the
+ * previous file's file-done. While PREPARING and FINISHING no frame is handled: the
+ * connection queues them (and stops reading), so those asynchronous steps never interleave
+ * with packets. 05 is recorded in every state, 04 stops the current file, empty 06 packets
+ * are ignored; anything else out of place is a protocol error.
  */
 type ReceiveState = 'WAIT_BATCH_INIT' | 'WAIT_FILE_INFO' | 'PREPARING' | 'RECEIVING' | 'FINISHING' | 'DONE' | 'FAILED';
 
@@ -72,7 +77,12 @@ interface IncomingFile {
   /** SIZE − OFFSET: the bytes to receive. */
   need: number;
   got: number;
+  /** Settles once this file's file-start is out (after the previous file's file-done). */
+  started: Promise<void>;
 }
+
+/** Complete files whose close and rename may run at once, behind the next file's data. */
+const MAX_FINISHING = 8;
 
 class ReceiveSession {
   private state: ReceiveState = 'WAIT_BATCH_INIT';
@@ -93,6 +103,10 @@ class ReceiveSession {
   private announced = 0;
   private skipped = 0;
   private file: IncomingFile | null = null;
+  /** Complete files still being closed and renamed. */
+  private readonly finishing = new Set<IncomingFile>();
+  /** Settles when the last file handed on (finished, skipped or stopped) has had its file-done. */
+  private lastDone: Promise<void> = Promise.resolve();
   private peerClosed = false;
   private readonly idleTimeoutMs: number;
   /** Kept for messages: a closed socket forgets its address. */
@@ -224,16 +238,18 @@ class ReceiveSession {
   private async beginFile(info: IncomingFileInfo): Promise<void> {
     const target = await this.options.prepare(info);
     if (this.failed) return target.release();
-    const file: IncomingFile = { info, target, sink: null, hash: createHash('sha256'), need: 0, got: 0 };
+    const previous = this.lastDone;
+    const file: IncomingFile = { info, target, sink: null, hash: createHash('sha256'), need: 0, got: 0, started: previous };
     this.file = file;
     const size = info.size;
     if (target.skip) {
-      this.emitFileStart(file, size);
       this.progress.beginFile(target.name, size, size);
       // OFFSET = SIZE: the sender sends nothing, or one empty 06, and goes on with the next 02.
       this.sendStart(size);
       const sha256 = await sha256OfFile(target.path).catch(() => '');
+      await previous;
       if (this.failed) return;
+      this.emitFileStart(file, size);
       target.release();
       this.skipped++;
       this.emitFileDone(file, target.path, sha256, true);
@@ -241,18 +257,18 @@ class ReceiveSession {
     }
     const offset = target.offset;
     if (offset > size) throw new IcqError(ErrorCode.INTERNAL, `target for ${target.name} resumes at ${offset}, beyond its ${size} bytes`);
-    this.emitFileStart(file, offset);
+    file.started = previous.then(() => {
+      if (!this.failed) this.emitFileStart(file, offset);
+    });
     this.progress.beginFile(target.name, size, offset);
     file.need = size - offset;
-    // Frames are queued until the handler is back, so the 03 may go out before the open.
     this.sendStart(offset);
-    const handle = await target.open();
-    if (this.failed) {
-      await handle.close();
-      return target.release();
-    }
+    // Data is taken while the .part is still being created (the sink writes it once open):
+    // the next 02 can follow a small file without waiting for the file system.
+    const opening = target.open();
+    opening.catch((err: unknown) => this.fail(err));
     file.sink = new FileSink(
-      handle,
+      opening,
       offset,
       file.hash,
       this.pool,
@@ -263,8 +279,11 @@ class ReceiveSession {
         error: (err) =>
           this.fail(new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${target.partPath}: ${(err as Error).message}`, { cause: err })),
       },
-      // file-done carries the sha256 of the whole file, also when resumed.
-      offset > 0 ? { before: () => hashPathPrefix(target.partPath, offset, file.hash) } : {},
+      {
+        expectedBytes: file.need,
+        // file-done carries the sha256 of the whole file, also when resumed.
+        ...(offset > 0 ? { before: () => hashPathPrefix(target.partPath, offset, file.hash) } : {}),
+      },
     );
     if (file.need === 0) return this.finishFile(file);
     this.state = 'RECEIVING';
@@ -276,37 +295,50 @@ class ReceiveSession {
     this.conn.send(encodeFilePacket({ kind: 'start', offset, speed: FULL_SPEED }));
   }
 
-  /** All of SIZE − OFFSET is in: flush, close, rename into place, report. */
+  /** All of SIZE − OFFSET is in: flush, close, rename into place and report in the background; go on with the next 02. */
   private finishFile(file: IncomingFile): void {
-    this.state = 'FINISHING';
-    this.conn.setHandler(null);
-    this.completeFile(file).catch((err: unknown) => this.fail(err));
-  }
-
-  private async completeFile(file: IncomingFile): Promise<void> {
-    await file.sink!.close();
-    if (this.failed) return;
-    const path = await file.target!.finish();
-    if (this.failed) return;
-    this.progress.tick();
-    this.emitFileDone(file, path, file.hash.digest('hex'), false);
-    this.awaitNextFile();
+    this.handOn(file, async () => {
+      await file.sink!.close();
+      if (this.failed) return;
+      const path = await file.target!.finish();
+      await file.started;
+      if (this.failed) return;
+      this.progress.tick();
+      this.emitFileDone(file, path, file.hash.digest('hex'), false);
+    });
   }
 
   /** 04 from the sender: the .part keeps what came, and the next 02 follows. */
   private onStopFile(): void {
     const file = this.file;
     if (this.state !== 'RECEIVING' || file === null) return;
-    this.state = 'FINISHING';
-    this.conn.setHandler(null);
-    (async () => {
+    this.handOn(file, async () => {
       await file.sink!.close();
+      await file.started;
       if (this.failed) return;
       file.target!.release();
       this.skipped++;
       this.emitFileDone(file, file.target!.path, '', true);
-      this.awaitNextFile();
-    })().catch((err: unknown) => this.fail(err));
+    });
+  }
+
+  /**
+   * The current file needs no more frames: `complete` finishes it in the background while
+   * the next 02 is handled, unless MAX_FINISHING files are finishing already (then frames
+   * wait in FINISHING until one is done).
+   */
+  private handOn(file: IncomingFile, complete: () => Promise<void>): void {
+    this.file = null;
+    this.finishing.add(file);
+    this.lastDone = complete()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.finishing.delete(file);
+        if (this.state === 'FINISHING' && this.finishing.size < MAX_FINISHING) this.awaitNextFile();
+      });
+    if (this.finishing.size < MAX_FINISHING) return this.awaitNextFile();
+    this.state = 'FINISHING';
+    this.conn.setHandler(null);
   }
 
   private awaitNextFile(): void {
@@ -364,7 +396,11 @@ class ReceiveSession {
   private checkClosed(): void {
     if (!this.peerClosed || this.settled) return;
     if (this.state === 'PREPARING' || this.state === 'FINISHING') return;
-    if (this.state === 'WAIT_FILE_INFO' && this.index === this.count) return this.succeed();
+    if (this.state === 'WAIT_FILE_INFO' && this.index === this.count) {
+      // Success once the last file is in place (the files before it are, by then).
+      if (this.finishing.size > 0) return void this.lastDone.then(() => this.checkClosed());
+      return this.succeed();
+    }
     const where =
       this.state === 'WAIT_BATCH_INIT'
         ? 'before the batch began'
@@ -404,14 +440,14 @@ class ReceiveSession {
     this.settled = true;
     this.state = 'FAILED';
     this.cleanUp();
-    const file = this.file;
+    const files = [...this.finishing, ...(this.file === null ? [] : [this.file])];
     this.file = null;
-    void (async () => {
-      if (file !== null) {
+    void Promise.all(
+      files.map(async (file) => {
         await file.sink?.close().catch(() => undefined);
         file.target?.release();
-      }
-    })().then(() => this.reject(err));
+      }),
+    ).then(() => this.reject(err));
   }
 
   private cleanUp(): void {

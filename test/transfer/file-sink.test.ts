@@ -49,4 +49,30 @@ describe('FileSink', () => {
     await expect(sink.close()).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(errors).toHaveLength(1);
   });
+  it('takes data while the file is still opening, writes it once open, and gives a small file a buffer of its own size', async () => {
+    const file = path.join(await tempDir(), 'out');
+    let opened!: (h: FileHandle) => void;
+    const opening = new Promise<FileHandle>((r) => (opened = r));
+    const pool = new BufferPool(10_000);
+    const hash = createHash('sha256');
+    const sink = new FileSink(opening, 0, hash, pool, { drain: () => undefined, error: () => undefined }, { expectedBytes: 300 });
+    const data = bytes(300, 9);
+    expect(sink.write(Buffer.concat([Buffer.from([6]), data]), 1)).toBe(true);
+    const closed = sink.close();
+    opened(await open(file, 'w'));
+    await closed;
+    expect((await readFile(file)).equals(data)).toBe(true);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    // The 300-byte buffer is not kept for 10 000-byte writes.
+    expect(pool.take().length).toBe(10_000);
+  });
+
+  it('rejects close with the open error when the file cannot be opened', async () => {
+    const errors: unknown[] = [];
+    const failure = Object.assign(new Error('no such directory'), { code: 'ENOENT' });
+    const sink = new FileSink(Promise.reject(failure), 0, createHash('sha256'), new BufferPool(10), { drain: () => undefined, error: (e) => errors.push(e) });
+    sink.write(bytes(25));
+    await expect(sink.close()).rejects.toBe(failure);
+    expect(errors).toEqual([failure]);
+  });
 });

@@ -144,6 +144,36 @@ describe('runReceiveSession against a scripted sender', () => {
     expect(eventsOf(events, 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f) => [f.name, sha256(f.data)]));
   });
 
+  it('handles the next 02 while earlier files are still being renamed, keeping file-start/file-done in order', async () => {
+    // Six files: fewer than the files that may finish at once.
+    const files = Array.from({ length: 6 }, (_, i) => ({ name: `n${i}`, data: bytes(100 + i, i) }));
+    const total = files.reduce((n, f) => n + f.data.length, 0);
+    // Every rename waits until the sender has had the 03 of the last file: a receiver that
+    // finished each file before reading on could never get there.
+    let releaseRenames!: () => void;
+    const renamesMayGo = new Promise<void>((r) => (releaseRenames = r));
+    const { dir, peer, result, events, targets } = await startReceiver(total);
+    peer.send(batchInit(files.length, total));
+    await peer.next();
+    for (const f of files) {
+      peer.send(fileInfo(f.name, f.data.length));
+      expect(toHex(await peer.next())).toBe(toHex(hex(START_0)));
+      const target = targets[targets.length - 1]!;
+      const finish = target.finish.bind(target);
+      target.finish = async () => {
+        await renamesMayGo;
+        return finish();
+      };
+      peer.send(...chunks(f.data));
+    }
+    releaseRenames();
+    peer.end();
+    expect((await result).value).toMatchObject({ files: 6, transferred: total });
+    for (const f of files) expect((await readFile(path.join(dir, f.name))).equals(f.data)).toBe(true);
+    const order = events.filter((e) => e.event === 'file-start' || e.event === 'file-done').map((e) => `${e.event} ${(e as { name: string }).name}`);
+    expect(order).toEqual(files.flatMap((f) => [`file-start ${f.name}`, `file-done ${f.name}`]));
+  });
+
   it('resumes from the target offset and reports the sha256 of the whole file', async () => {
     const data = bytes(9000, 5);
     const { dir, peer, result, events } = await startReceiver(9000, {}, () => ({ offset: 1000 }));
