@@ -6,7 +6,7 @@
  *   node dist/bench/run.js [throughput|memory|small-files|server]... [--runs N] [--cpu-prof DIR]
  *
  * --runs: timed repetitions of every figure (default 3; the median is reported).
- * --cpu-prof DIR: CPU profiles of icqsend and icqrecv (throughput and small-files) go to DIR.
+ * --cpu-prof DIR: CPU profiles of icqsend and icqrecv (throughput, small-files) and icqd go to DIR.
  * Everything runs on 127.0.0.1 in a temporary directory that is removed at the end; every
  * child is killed on exit or Ctrl-C.
  */
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       if (name === 'throughput') results.push(await throughputBenchmark(ctx, prof));
       else if (name === 'memory') results.push(await memoryBenchmark(ctx));
       else if (name === 'small-files') results.push(await smallFilesBenchmark(ctx, prof));
-      else results.push(await serverBenchmark(ctx));
+      else results.push(await serverBenchmark(ctx, prof));
     } catch (err) {
       say(`  ${name} failed: ${(err as Error).message}   FAIL`);
       results.push({ name, pass: false, summary: `${name}: failed (${(err as Error).message})` });
