@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -45,6 +46,8 @@ export interface SendSessionOptions {
 
 /** Framed blocks in flight at once: enough to keep the socket busy while the next is read. */
 const MAX_BLOCKS = 4;
+/** File bytes one block holds: files up to this size are read during the 02 → 03 round trip. */
+const BLOCK_CAPACITY = DEFAULT_CHUNKS_PER_BLOCK * DATA_CHUNK_SIZE;
 
 /**
  * S's side of PROTOCOL.md §5:
@@ -67,9 +70,18 @@ interface CurrentFile {
   name: string;
   /** Opened while the 02 travels, so the 03 round trip hides the open. */
   handle: Promise<FileHandle>;
+  /** A file that fits one block is read (and hashed) while the 02 travels too; null if not. */
+  preRead: Promise<PreRead | null> | null;
   stopped: boolean;
   /** The data loop, once 03 started it; it closes the handle when it ends. */
   sending: Promise<void> | null;
+}
+
+/** A whole file already in a block, framed and hashed, ready for an 03 with offset 0. */
+interface PreRead {
+  block: DataBlock;
+  framed: Buffer;
+  hash: Hash;
 }
 
 class SendSession {
@@ -193,14 +205,22 @@ class SendSession {
     const file = files[this.fileCount++]!;
     const handle = openForSending(file);
     handle.catch(() => undefined); // reported when the data loop awaits it
-    this.current = {
+    const cur: CurrentFile = {
       file,
       index: this.fileCount,
       name: file.subdir === '' ? file.name : `${file.subdir}/${file.name}`,
       handle,
+      preRead: null,
       stopped: false,
       sending: null,
     };
+    this.current = cur;
+    // Most 03s say "from the start": a small file read during the round trip goes out the
+    // moment the 03 arrives (the round trip is the only per-file wait of the protocol).
+    if (file.size > 0 && file.size <= BLOCK_CAPACITY && this.speed.bytesPerSecond === Infinity) {
+      const block = this.takeBlock();
+      if (block !== null) cur.preRead = this.preRead(cur, block);
+    }
     this.state = 'WAIT_START';
     this.conn.send(
       encodeFilePacket({
@@ -233,11 +253,37 @@ class SendSession {
     cur.sending = this.sendData(cur, offset).catch((err: unknown) => this.fail(err));
   }
 
+  /** Read the whole (small) file into block; null when that fails (the data loop reports it). */
+  private async preRead(cur: CurrentFile, block: DataBlock): Promise<PreRead | null> {
+    try {
+      const hash = createHash('sha256');
+      const framed = await block.fill(await cur.handle, 0, cur.file.size, hash);
+      return { block, framed, hash };
+    } catch {
+      this.freeBlocks.push(block);
+      return null;
+    }
+  }
+
+  /** The pre-read of a file that is not sent from the start (or not at all): its block goes back. */
+  private dropPreRead(cur: CurrentFile): void {
+    const pending = cur.preRead;
+    cur.preRead = null;
+    void pending?.then((pre) => {
+      if (pre !== null) this.releaseBlock(pre.block);
+    });
+  }
+
   /** The data loop for one file: read a block into framed packets, pace, write, repeat. */
   private async sendData(cur: CurrentFile, offset: number): Promise<void> {
     const handle = await cur.handle;
     try {
-      const hash = createHash('sha256');
+      // The pre-read serves a transfer from the start at full speed; anything else reads anew.
+      let pre: PreRead | null = null;
+      if (offset === 0 && this.speed.bytesPerSecond === Infinity && cur.preRead !== null) pre = await cur.preRead;
+      else this.dropPreRead(cur);
+      cur.preRead = null;
+      const hash = pre?.hash ?? createHash('sha256');
       // file-done carries the sha256 of the whole file, also when resumed.
       if (offset > 0) await hashFilePrefix(handle, offset, hash, cur.file.path);
       const end = cur.file.size;
@@ -255,15 +301,17 @@ class SendSession {
           await this.wait(delay);
           continue;
         }
-        const block = this.takeBlock();
+        const block = pre?.block ?? this.takeBlock();
         if (block === null) {
           await this.wait();
           continue;
         }
-        const length = Math.min(end - position, pacedBlockBytes(rate, block.capacity, DATA_CHUNK_SIZE));
+        // A pre-read block holds the whole file (it fits one block).
+        const length = pre !== null ? end - position : Math.min(end - position, pacedBlockBytes(rate, block.capacity, DATA_CHUNK_SIZE));
         let framed: Buffer;
         try {
-          framed = await block.fill(handle, position, length, hash);
+          framed = pre?.framed ?? (await block.fill(handle, position, length, hash));
+          pre = null;
         } catch (err) {
           this.freeBlocks.push(block);
           throw err;
@@ -279,6 +327,7 @@ class SendSession {
         this.progress.add(length);
         this.progress.tick();
       }
+      if (pre !== null) this.releaseBlock(pre.block);
       if (this.state !== 'SENDING') return;
       if (cur.stopped) this.endFile(cur, '', true);
       else this.endFile(cur, hash.digest('hex'), false);
@@ -290,6 +339,7 @@ class SendSession {
   /** The current file is over (sent, skipped or stopped): report it and announce the next. */
   private endFile(cur: CurrentFile, sha256: string, skipped: boolean): void {
     if (skipped) this.skipped++;
+    this.dropPreRead(cur);
     if (cur.sending === null) void cur.handle.then((h) => h.close()).catch(() => undefined);
     this.progress.tick();
     this.options.onEvent?.({
