@@ -289,6 +289,7 @@ class SendSession {
       const end = cur.file.size;
       let position = offset;
       this.pacer.reset(performance.now());
+      let corked = false;
       while (position < end) {
         if (this.state !== 'SENDING' || cur.stopped) break;
         if (this.speed.paused || this.needDrain) {
@@ -320,6 +321,11 @@ class SendSession {
           this.freeBlocks.push(block);
           break;
         }
+        // The last block and the next 02 (sent by endFile) leave in one write.
+        if (position + length === end && !corked) {
+          this.conn.socket.cork();
+          corked = true;
+        }
         // The block goes back to the pool only when the socket has let go of it.
         if (!this.conn.sendRaw(framed, () => this.releaseBlock(block))) this.needDrain = true;
         this.pacer.add(length);
@@ -328,9 +334,13 @@ class SendSession {
         this.progress.tick();
       }
       if (pre !== null) this.releaseBlock(pre.block);
-      if (this.state !== 'SENDING') return;
-      if (cur.stopped) this.endFile(cur, '', true);
-      else this.endFile(cur, hash.digest('hex'), false);
+      try {
+        if (this.state !== 'SENDING') return;
+        if (cur.stopped) this.endFile(cur, '', true);
+        else this.endFile(cur, hash.digest('hex'), false);
+      } finally {
+        if (corked) this.conn.socket.uncork();
+      }
     } finally {
       await handle.close().catch(() => undefined);
     }
