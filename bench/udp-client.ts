@@ -11,10 +11,10 @@ import { type Socket, createSocket } from 'node:dgram';
 import {
   type ClientPacket,
   MAX_CONTACTS_PER_PACKET,
+  SERVER_HEADER_LENGTH,
   UdpCommand,
   clientAck,
   decodeServerHeader,
-  decodeServerPacket,
   encodeClientPacket,
   isReliableServerCommand,
   loginPacket,
@@ -33,6 +33,9 @@ export interface SimulatedClientOptions {
   onAllSeen: () => void;
 }
 
+/** Where SEQ sits in a client header: VERSION WORD, COMMAND WORD, SEQ WORD, UIN DWORD. */
+const ACK_SEQ_OFFSET = 4;
+
 type Body = ClientPacket extends infer P ? (P extends ClientPacket ? Omit<P, 'seq' | 'uin'> : never) : never;
 
 export class SimulatedClient {
@@ -44,9 +47,12 @@ export class SimulatedClient {
   private readonly unacked = new Map<number, NodeJS.Timeout>();
   private readonly contacts: Set<number>;
   private closed = false;
+  /** Our ACK with SEQ 0 (encoded once): every ACK is a copy with the SEQ written in. */
+  private readonly ackTemplate: Buffer;
 
   constructor(private readonly o: SimulatedClientOptions) {
     this.contacts = new Set(o.contacts);
+    this.ackTemplate = clientAck(0, o.uin);
     this.socket = createSocket('udp4');
     this.socket.on('message', (buf) => this.onDatagram(buf));
     this.socket.on('error', () => undefined);
@@ -103,7 +109,11 @@ export class SimulatedClient {
       this.unacked.delete(header.seq);
       return;
     }
-    if (isReliableServerCommand(header.command)) this.socket.send(clientAck(header.seq, this.o.uin));
+    if (isReliableServerCommand(header.command)) {
+      const ack = Buffer.from(this.ackTemplate);
+      ack.writeUInt16LE(header.seq, ACK_SEQ_OFFSET);
+      this.socket.send(ack);
+    }
     switch (header.command) {
       case UdpCommand.LOGIN_REPLY:
         if (this.loggedIn) return;
@@ -121,9 +131,12 @@ export class SimulatedClient {
         setTimeout(() => this.login(), 50 + Math.random() * 100);
         return;
       case UdpCommand.USER_ONLINE: {
-        const p = decodeServerPacket(buf);
-        if (p.kind !== 'user-online' || !this.contacts.has(p.uin) || this.seen.has(p.uin)) return;
-        this.seen.add(p.uin);
+        // Only the UIN matters here (the first parameter); decoding the whole packet would
+        // spend the clients' CPU, which icqd shares, on fields nobody reads.
+        if (buf.length < SERVER_HEADER_LENGTH + 4) return;
+        const uin = buf.readUInt32LE(SERVER_HEADER_LENGTH);
+        if (!this.contacts.has(uin) || this.seen.has(uin)) return;
+        this.seen.add(uin);
         if (this.seen.size === this.contacts.size) this.o.onAllSeen();
         return;
       }
