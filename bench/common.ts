@@ -244,8 +244,15 @@ export function list(xs: number[], digits = 2): string {
   return xs.map((x) => x.toFixed(digits)).join(' ');
 }
 
+let silent = false;
+
 export function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  if (!silent) process.stdout.write(`${line}\n`);
+}
+
+/** Stop printing results (the run was interrupted: what fails now is the interruption). */
+export function silence(): void {
+  silent = true;
 }
 
 export function loadLine(): string {

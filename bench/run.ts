@@ -13,7 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type BenchContext, type BenchResult, benchTempRoot, cleanUp, loadLine, say } from './common.js';
+import { type BenchContext, type BenchResult, benchTempRoot, cleanUp, loadLine, say, silence } from './common.js';
 import { memoryBenchmark } from './memory.js';
 import { serverBenchmark } from './server.js';
 import { smallFilesBenchmark } from './small-files.js';
@@ -97,6 +97,7 @@ async function finish(code: number): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    silence();
     process.stderr.write(`\n${signal}: stopping the benchmark\n`);
     void finish(130);
   });
