@@ -33,7 +33,7 @@ import {
   type TransferSummary,
 } from './options.js';
 import { runReceiveSession } from './receive-session.js';
-import { prepareTarget } from './target.js';
+import { prepareTarget, resolveReceiveRoot } from './target.js';
 import { connectTcp, toIPv4 } from './tcp.js';
 
 /** What we answer a read-away-message request with (§3.3). */
@@ -266,6 +266,8 @@ export class FileReceiver extends EventEmitter {
     const acceptTypes = this.options.acceptTypes;
     const maxNameLength = this.limits.maxNameLength;
     try {
+      // Once per transfer, not per file: thousands of small files each paid for it.
+      const root = await resolveReceiveRoot(dir);
       const summary = await runReceiveSession(connection, {
         peer: transfer.peer,
         expectedTotal: transfer.request.file!.totalSize,
@@ -277,6 +279,7 @@ export class FileReceiver extends EventEmitter {
         prepare: (info) =>
           prepareTarget({
             dir,
+            root,
             subdir: sanitizeSubdir(decodeWireName(info.subdir), undefined, maxNameLength),
             name: sanitizeFileName(decodeWireName(info.name), maxNameLength),
             size: info.size,
