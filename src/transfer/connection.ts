@@ -120,7 +120,9 @@ export class PeerConnection extends EventEmitter {
     if (this.failed) return;
     this.failed = true;
     this.handler = null;
-    this.emit('error', err);
+    // An owner that destroyed us has stopped listening: what is left of the chunk being
+    // decoded must not surface as an unhandled 'error' and take the process down.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
     this.socket.destroy();
   }
 
@@ -129,8 +131,11 @@ export class PeerConnection extends EventEmitter {
     this.socket.end();
   }
 
+  /** Drop the connection: no frame, and no error, is reported after this. */
   destroy(): void {
+    this.failed = true;
     this.handler = null;
+    this.queue.length = 0;
     this.socket.destroy();
   }
 }
