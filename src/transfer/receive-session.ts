@@ -4,14 +4,12 @@ import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '
 import type { FileInfo, FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { PeerConnection } from './connection.js';
-import type { EventSink } from './events.js';
 import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';
 import type { ReceiveTarget } from './target.js';
 import { BufferPool, FileSink } from './file-sink.js';
 import { hashPathPrefix, sha256OfFile } from './file-hash.js';
-import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressReporter } from './progress.js';
-import { SpeedControl } from './speed.js';
+import { FileSession, type FileSessionOptions } from './file-session.js';
 
 export type { ReceiveTarget } from './target.js';
 
@@ -29,21 +27,13 @@ export interface IncomingFileInfo {
   count: number;
 }
 
-export interface ReceiveSessionOptions {
-  peer: number;
+/** speed, if not 100, is told to the sender with a 05 before the 01. */
+export interface ReceiveSessionOptions extends FileSessionOptions {
   /** TOTAL_SIZE of the request: a 00 whose TOTAL differs is a protocol error. */
   expectedTotal: number;
   /** Most files a 00 may announce (default 100000). */
   maxFiles?: number;
   nick: string;
-  /** Our --speed, 0–100 (default 100); told to the sender with a 05 before the 01. */
-  speed?: number;
-  /** Idle limit set on the connection (default: leave the connection's own). */
-  idleTimeoutMs?: number;
-  /** Spacing of progress events (default 250 ms; 0 = at the end of every file, for tests). */
-  progressIntervalMs?: number;
-  onEvent?: EventSink;
-  signal?: AbortSignal;
   /** Where a file goes and from which offset (target.ts prepareTarget). */
   prepare: (info: IncomingFileInfo) => Promise<ReceiveTarget>;
 }
@@ -84,10 +74,8 @@ interface IncomingFile {
 /** Complete files whose close and rename may run at once, behind the next file's data. */
 const MAX_FINISHING = 8;
 
-class ReceiveSession {
+class ReceiveSession extends FileSession {
   private state: ReceiveState = 'WAIT_BATCH_INIT';
-  private readonly speed: SpeedControl;
-  private readonly progress: ProgressReporter;
   private readonly pool = new BufferPool();
   /** Our own verdicts go straight to fail(); the connection's 'error' is only about the socket and framing. */
   private readonly handler = (frame: Buffer) => {
@@ -108,52 +96,27 @@ class ReceiveSession {
   /** Settles when the last file handed on (finished, skipped or stopped) has had its file-done. */
   private lastDone: Promise<void> = Promise.resolve();
   private peerClosed = false;
-  private readonly idleTimeoutMs: number;
-  /** Kept for messages: a closed socket forgets its address. */
-  private readonly remote: string;
-  private settled = false;
-  private resolve!: (summary: TransferSummary) => void;
-  private reject!: (err: unknown) => void;
-  private readonly onError = (err: unknown) => this.onConnectionError(err);
-  private readonly onClose = () => {
-    this.peerClosed = true;
-    this.checkClosed();
-  };
-  private readonly onAbort = () => this.fail(new IcqError(ErrorCode.INTERRUPTED, 'transfer interrupted'));
+  private readonly onEnd = () => this.onConnectionClose();
 
   constructor(
-    private readonly conn: PeerConnection,
+    conn: PeerConnection,
     private readonly options: ReceiveSessionOptions,
   ) {
-    this.speed = new SpeedControl(options.speed ?? FULL_SPEED);
-    this.progress = new ProgressReporter(
-      options.peer,
-      options.expectedTotal,
-      options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
-      options.onEvent,
-    );
-    this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
-    this.remote = conn.remote;
+    super(conn, options, options.expectedTotal);
   }
 
-  run(): Promise<TransferSummary> {
-    return new Promise<TransferSummary>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      const { conn, options } = this;
-      conn.on('error', this.onError);
-      conn.on('close', this.onClose);
-      // The sender's FIN ends its data, not ours: our side stays open until the last file is
-      // renamed into place (cleanUp closes it), so a sender waiting for our close knows the
-      // files are there, not merely sent.
-      conn.socket.allowHalfOpen = true;
-      conn.socket.on('end', this.onClose);
-      options.signal?.addEventListener('abort', this.onAbort);
-      if (options.signal?.aborted) return this.onAbort();
-      if (conn.closed) return this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${conn.remote} closed before the transfer began`));
-      this.applyIdleTimeout();
-      conn.setHandler(this.handler);
-    });
+  protected begin(): void {
+    // The sender's FIN ends its data, not ours: our side stays open until the last file is
+    // renamed into place (the session's end closes it), so a sender waiting for our close
+    // knows the files are there, not merely sent.
+    this.conn.socket.allowHalfOpen = true;
+    this.conn.socket.on('end', this.onEnd);
+    this.conn.setHandler(this.handler);
+  }
+
+  protected onConnectionClose(): void {
+    this.peerClosed = true;
+    this.checkClosed();
   }
 
   private onFrame(frame: Buffer): void {
@@ -188,11 +151,6 @@ class ReceiveSession {
     if (this.state === 'WAIT_BATCH_INIT' && packet.kind === 'batch-init') return this.onBatchInit(packet.count, packet.total);
     if (this.state === 'WAIT_FILE_INFO' && packet.kind === 'file-info') return this.onFileInfo(packet);
     throw unexpected(packet, this.state);
-  }
-
-  /** A paused transfer is not idle: no timeout while the agreed speed is 0. */
-  private applyIdleTimeout(): void {
-    this.conn.setIdleTimeout(this.speed.paused ? 0 : this.idleTimeoutMs);
   }
 
   private onBatchInit(count: number, total: number): void {
@@ -399,6 +357,7 @@ class ReceiveSession {
     if (this.state === 'WAIT_FILE_INFO' && this.index === this.count) {
       // Success once the last file is in place (the files before it are, by then).
       if (this.finishing.size > 0) return void this.lastDone.then(() => this.checkClosed());
+      this.state = 'DONE';
       return this.succeed();
     }
     const where =
@@ -410,7 +369,7 @@ class ReceiveSession {
     this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
 
-  private onConnectionError(err: unknown): void {
+  protected onConnectionError(err: unknown): void {
     // Once everything is in, a sender that resets or never closes has still delivered it all.
     if (this.allDone && isConnectionLoss(err)) {
       this.peerClosed = true;
@@ -419,50 +378,27 @@ class ReceiveSession {
     this.fail(err);
   }
 
-  private succeed(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.state = 'DONE';
-    this.cleanUp();
-    this.resolve({
-      peer: this.options.peer,
-      files: this.count,
-      bytes: this.options.expectedTotal,
-      transferred: this.progress.transferred,
-      skipped: this.skipped,
-      seconds: this.progress.seconds,
-    });
+  protected counts(): { files: number; bytes: number; skipped: number } {
+    return { files: this.count, bytes: this.options.expectedTotal, skipped: this.skipped };
   }
 
-  /** Keep what was received in the .part (flushed and closed), rename nothing, then reject. */
-  private fail(err: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
+  /** Keep what was received in the .part (flushed and closed), rename nothing. */
+  protected release(): Promise<unknown> {
     this.state = 'FAILED';
-    this.cleanUp();
     const files = [...this.finishing, ...(this.file === null ? [] : [this.file])];
     this.file = null;
-    void Promise.all(
+    return Promise.all(
       files.map(async (file) => {
         await file.sink?.close().catch(() => undefined);
         file.target?.release();
       }),
-    ).then(() => this.reject(err));
+    );
   }
 
-  private cleanUp(): void {
-    this.progress.stop();
-    this.conn.off('error', this.onError);
-    this.conn.off('close', this.onClose);
-    this.conn.socket.off('end', this.onClose);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
-    // A late 'error' from the socket must still have a listener.
-    this.conn.on('error', ignore);
-    this.conn.destroy();
+  protected override detachMore(): void {
+    this.conn.socket.off('end', this.onEnd);
   }
 }
-
-function ignore(): void {}
 
 function isConnectionLoss(err: unknown): boolean {
   return err instanceof IcqError && (err.code === ErrorCode.TRANSFER_BROKEN || err.code === ErrorCode.IDLE_TIMEOUT);

@@ -7,12 +7,11 @@ import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FU
 import type { FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { PeerConnection } from './connection.js';
-import type { EventSink } from './events.js';
 import type { TransferSummary } from './options.js';
 import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';
 import { hashFilePrefix } from './file-hash.js';
-import { DEFAULT_PROGRESS_INTERVAL_MS, ProgressReporter } from './progress.js';
-import { Pacer, SpeedControl, pacedBlockBytes } from './speed.js';
+import { FileSession, type FileSessionOptions } from './file-session.js';
+import { Pacer, pacedBlockBytes } from './speed.js';
 
 export interface OutgoingFile {
   /** Local path to read. */
@@ -28,20 +27,11 @@ export interface OutgoingFile {
   type: string;
 }
 
-export interface SendSessionOptions {
-  peer: number;
+export interface SendSessionOptions extends FileSessionOptions {
   files: OutgoingFile[];
   /** TOTAL in 00: the request's TOTAL_SIZE. */
   total: number;
   nick: string;
-  /** Our --speed, 0–100 (default 100). */
-  speed?: number;
-  /** Idle limit set on the connection (default: leave the connection's own). */
-  idleTimeoutMs?: number;
-  /** Spacing of progress events (default 250 ms; 0 = at every block, for tests). */
-  progressIntervalMs?: number;
-  onEvent?: EventSink;
-  signal?: AbortSignal;
 }
 
 /** Framed blocks in flight at once: enough to keep the socket busy while the next is read. */
@@ -84,11 +74,9 @@ interface PreRead {
   hash: Hash;
 }
 
-class SendSession {
+class SendSession extends FileSession {
   private state: SendState = 'WAIT_INIT_ACK';
-  private readonly speed: SpeedControl;
   private readonly pacer = new Pacer();
-  private readonly progress: ProgressReporter;
   private readonly freeBlocks: DataBlock[] = [];
   private blocksMade = 0;
   private current: CurrentFile | null = null;
@@ -97,48 +85,23 @@ class SendSession {
   private needDrain = false;
   /** The data loop waits on this (a free block, drain, pacing, un-pause, stop or failure). */
   private waiter: (() => void) | null = null;
-  private idleTimeoutMs: number;
-  /** Kept for messages: a closed socket forgets its address. */
-  private readonly remote: string;
-  private settled = false;
-  private resolve!: (summary: TransferSummary) => void;
-  private reject!: (err: unknown) => void;
-  private readonly onError = (err: unknown) => this.onConnectionError(err);
-  private readonly onClose = () => this.onConnectionClose();
   private readonly onDrain = () => {
     this.needDrain = false;
     this.wakeUp();
   };
-  private readonly onAbort = () => this.fail(new IcqError(ErrorCode.INTERRUPTED, 'transfer interrupted'));
 
   constructor(
-    private readonly conn: PeerConnection,
+    conn: PeerConnection,
     private readonly options: SendSessionOptions,
   ) {
-    this.speed = new SpeedControl(options.speed ?? FULL_SPEED);
-    this.progress = new ProgressReporter(
-      options.peer,
-      options.total,
-      options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
-      options.onEvent,
-    );
-    this.idleTimeoutMs = options.idleTimeoutMs ?? conn.socket.timeout ?? 0;
-    this.remote = conn.remote;
+    super(conn, options, options.total);
   }
 
-  run(): Promise<TransferSummary> {
-    return new Promise<TransferSummary>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      const { conn, options } = this;
-      conn.on('error', this.onError);
-      conn.on('close', this.onClose);
-      conn.socket.on('drain', this.onDrain);
-      options.signal?.addEventListener('abort', this.onAbort);
-      if (options.signal?.aborted) return this.onAbort();
-      if (conn.closed) return this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${conn.remote} closed before the transfer began`));
-      this.applyIdleTimeout();
-      conn.send(
+  /** S speaks first (§5): 00 right after the init, whichever side connected. */
+  protected begin(): void {
+    const { conn, options } = this;
+    conn.socket.on('drain', this.onDrain);
+    conn.send(
         encodeFilePacket({
           kind: 'batch-init',
           count: options.files.length,
@@ -147,9 +110,8 @@ class SendSession {
           nick: options.nick,
         }),
       );
-      if (this.speed.local !== FULL_SPEED) conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
-      conn.setHandler((frame) => this.onFrame(frame));
-    });
+    if (this.speed.local !== FULL_SPEED) conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
+    conn.setHandler((frame) => this.onFrame(frame));
   }
 
   private onFrame(frame: Buffer): void {
@@ -172,11 +134,6 @@ class SendSession {
     this.pacer.reset(performance.now());
     this.applyIdleTimeout();
     this.wakeUp();
-  }
-
-  /** A paused transfer is not idle: no timeout while the agreed speed is 0. */
-  private applyIdleTimeout(): void {
-    this.conn.setIdleTimeout(this.speed.paused ? 0 : this.idleTimeoutMs);
   }
 
   private onStopFile(): void {
@@ -408,58 +365,34 @@ class SendSession {
     waiter?.();
   }
 
-  private onConnectionError(err: unknown): void {
+  protected onConnectionError(err: unknown): void {
     // After the last byte we only wait for the receiver to close; a peer that never does is not a failure.
     if (this.state === 'DONE' && isIdleTimeout(err) && this.conn.socket.writableFinished) return this.succeed();
     this.fail(err);
   }
 
-  private onConnectionClose(): void {
+  protected onConnectionClose(): void {
     if (this.state === 'DONE') return this.succeed();
     const where = this.current === null ? 'before the first file' : `during ${this.current.name}`;
     this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
 
-  private succeed(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.cleanUp();
-    this.conn.destroy();
-    this.resolve({
-      peer: this.options.peer,
-      files: this.options.files.length,
-      bytes: this.options.total,
-      transferred: this.progress.transferred,
-      skipped: this.skipped,
-      seconds: this.progress.seconds,
-    });
+  protected counts(): { files: number; bytes: number; skipped: number } {
+    return { files: this.options.files.length, bytes: this.options.total, skipped: this.skipped };
   }
 
-  private fail(err: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
+  protected release(): Promise<unknown> {
     this.state = 'FAILED';
-    this.cleanUp();
-    this.conn.destroy();
     this.wakeUp();
     const cur = this.current;
     // Let the data loop close its file before reporting; a file opened but never sent is closed here.
-    const closed = cur === null ? Promise.resolve() : (cur.sending ?? cur.handle.then((h) => h.close()));
-    void closed.catch(() => undefined).then(() => this.reject(err));
+    return cur === null ? Promise.resolve() : (cur.sending ?? cur.handle.then((h) => h.close()));
   }
 
-  private cleanUp(): void {
-    this.progress.stop();
-    this.conn.off('error', this.onError);
-    this.conn.off('close', this.onClose);
+  protected override detachMore(): void {
     this.conn.socket.off('drain', this.onDrain);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
-    // A late 'error' from the socket must still have a listener.
-    this.conn.on('error', ignore);
   }
 }
-
-function ignore(): void {}
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
