@@ -4,20 +4,14 @@
  * a fake and peer-to-peer mode needs none.
  */
 
-/** A contact's presence, from 0x006E USER_ONLINE. */
-export interface PeerPresence {
-  uin: number;
-  /** The address the server saw the peer's UDP packets come from. */
-  ip: string;
-  /** The peer's TCP message listener (LOGIN PORT); 0 = none. */
-  port: number;
-  /** The LAN IP the peer put in its LOGIN (may be 0.0.0.0). */
-  realIp: string;
-  /** 0x04 = reachable directly; anything else = indirect only. */
-  tcpFlag: number;
-  status: number;
-  tcpVersion: number;
-}
+import type { UserOnlineFields } from '../wire/udp.js';
+
+/**
+ * A contact's presence: the fields of 0x006E USER_ONLINE as the codec decodes them (IP as
+ * the server saw it, the LOGIN's message port, LAN IP, TCP flag 0x04 = reachable directly,
+ * status, TCP version).
+ */
+export type PeerPresence = UserOnlineFields;
 
 /** A reverse-connect request that reached us (relayed 0x015E, PROTOCOL.md §2.3/§4). */
 export interface ReverseConnectRequest {

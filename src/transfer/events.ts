@@ -1,3 +1,5 @@
+import type { TransferSummary } from './options.js';
+
 /**
  * Everything the engine reports, as plain objects. The CLI turns them into bars, text or
  * NDJSON (`--json` prints each one as a line, exactly these keys). The engine never prints.
@@ -84,16 +86,9 @@ export interface FileDoneEvent {
   skipped: boolean;
 }
 
-export interface DoneEvent {
+/** The batch's totals (TransferSummary), once the last file is done. */
+export interface DoneEvent extends TransferSummary {
   event: 'done';
-  peer: number;
-  files: number;
-  /** Sum of file sizes in the batch. */
-  bytes: number;
-  /** Bytes that actually crossed the wire in this run (less than bytes when resumed). */
-  transferred: number;
-  skipped: number;
-  seconds: number;
 }
 
 export interface ErrorEvent {

@@ -131,7 +131,9 @@ export interface ReceiveOptions extends CommonOptions {
 export interface TransferSummary {
   peer: number;
   files: number;
+  /** Sum of file sizes in the batch. */
   bytes: number;
+  /** Bytes that actually crossed the wire in this run (less than bytes when resumed). */
   transferred: number;
   skipped: number;
   seconds: number;
