@@ -39,7 +39,10 @@ export const PeerStatus = {
 export const CMD_TYPE_REQUEST = 0x0010;
 export const CMD_TYPE_ACK = 0x0000;
 
-/** Versions accepted on init and message packets: 2 (ICQ 98), 3 (Licq, icqlib), 4. */
+/**
+ * Versions accepted on init and message packets: 2 (ICQ 98), 3 (Licq, icqlib), 4. The STRICQ
+ * text knows only 2, but Licq and icqlib send 3 with the same layout.
+ */
 const ACCEPTED_VERSIONS = [2, 3, 4];
 
 export function isReadAwayType(type: number): boolean {

@@ -324,6 +324,7 @@ export function decodeClientPacket(buf: Buffer, options: UdpDecodeOptions = {}):
         x5: r.u32('X5'),
       };
     case UdpCommand.CONTACT_LIST: {
+      // One BYTE, not the WORD of the 1998 V2 text: every real client and server used a byte.
       const count = r.u8('COUNT');
       const uins: number[] = [];
       for (let i = 0; i < count; i++) uins.push(r.u32('UIN'));
