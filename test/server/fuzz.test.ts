@@ -2,19 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type IcqServer, startServer } from '../../src/server/index.js';
 import { UdpCommand } from '../../src/wire/udp.js';
 import { TestClient } from './udp-client.js';
-
-// xorshift32: deterministic, so a failure reproduces.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 let server: IcqServer | undefined;
 const clients: TestClient[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IcqProtocolError, WireErrorCode } from '../../src/wire/errors.js';
+import { WireErrorCode } from '../../src/wire/errors.js';
 import {
   DATA_CHUNK_SIZE,
   DATA_FRAME_OVERHEAD,
@@ -12,16 +12,8 @@ import {
 import type { FilePacket } from '../../src/wire/file.js';
 import { FrameDecoder, MAX_FRAME_BODY } from '../../src/wire/framing.js';
 import { hex, join, toHex } from '../helpers/hex.js';
+import { wireError } from '../helpers/wire-error.js';
 
-function wireError(fn: () => unknown): IcqProtocolError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(IcqProtocolError);
-    return err as IcqProtocolError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** §6: Licq 0.70 sending `current.diff` (30789 bytes) as UIN 8562000. */
 const CAPTURES: { name: string; bytes: Buffer; packet: FilePacket }[] = [

@@ -3,6 +3,7 @@ import { FrameDecoder, MAX_FRAME_BODY, encodeFrame } from '../../src/wire/framin
 import type { FrameDecoderOptions } from '../../src/wire/framing.js';
 import { IcqProtocolError, WireErrorCode } from '../../src/wire/errors.js';
 import { frame, hex, toHex } from '../helpers/hex.js';
+import { wireError } from '../helpers/wire-error.js';
 
 function collect(decoder: FrameDecoder, chunks: Buffer[]): string[] {
   const out: string[] = [];
@@ -57,15 +58,6 @@ function decodeAll(chunks: Buffer[], options?: FrameDecoderOptions): Buffer[] {
   return out;
 }
 
-function wireError(fn: () => unknown): IcqProtocolError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(IcqProtocolError);
-    return err as IcqProtocolError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('FrameDecoder with split streams', () => {
   it('yields the same frames for a stream split at every offset', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IcqProtocolError, WireErrorCode } from '../../src/wire/errors.js';
+import { WireErrorCode } from '../../src/wire/errors.js';
 import {
   CMD_TYPE_ACK,
   CMD_TYPE_REQUEST,
@@ -27,16 +27,8 @@ import {
 } from '../../src/wire/peer.js';
 import type { InitPacket, PeerEndpoint, PeerMessage } from '../../src/wire/peer.js';
 import { hex, join, toHex } from '../helpers/hex.js';
+import { wireError } from '../helpers/wire-error.js';
 
-function wireError(fn: () => unknown): IcqProtocolError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(IcqProtocolError);
-    return err as IcqProtocolError;
-  }
-  throw new Error('expected a throw');
-}
 
 function roundTrip(m: PeerMessage): PeerMessage {
   return decodePeerMessage(encodePeerMessage(m));

@@ -15,6 +15,7 @@ import {
   logoutPacket,
   tcpRequestPacket,
 } from '../../src/wire/udp.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 function hex(s: string): Buffer {
   return Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -289,19 +290,6 @@ describe('decoding rules', () => {
 });
 
 describe('fuzz', () => {
-  // xorshift32: deterministic, so a failure reproduces.
-  function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x;
-    };
-  }
-
   const decoders: [string, (b: Buffer) => unknown][] = [
     ['decodeClientHeader', decodeClientHeader],
     ['decodeClientPacket', (b) => decodeClientPacket(b)],
