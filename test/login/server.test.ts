@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, IcqError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
 import { LoginSession } from '../../src/login/session.js';
 import type { LoginSessionOptions } from '../../src/login/options.js';
 import type { IncomingMessage, PeerPresence, ReverseConnectRequest } from '../../src/login/types.js';
 import { startServer } from '../../src/server/index.js';
+import { rejection } from '../helpers/errors.js';
 
 const ALICE = 1001;
 const BOB = 1002;
@@ -44,16 +45,6 @@ function session(srv: Server, uin: number, options: Partial<LoginSessionOptions>
   });
   sessions.push(s);
   return s;
-}
-
-async function rejection(p: Promise<unknown>): Promise<IcqError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(IcqError);
-    return err as IcqError;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The next 'online' for uin (others are skipped). */

@@ -9,6 +9,7 @@ import type { IncomingMessage, PeerPresence, ReverseConnectRequest } from '../..
 import type { ClientPacket } from '../../src/wire/udp.js';
 import { hex, toHex } from '../helpers/hex.js';
 import { FakeServer } from './fake-server.js';
+import { rejection } from '../helpers/errors.js';
 
 const UIN = 1001; // E9 03 00 00
 const PEER = 1002; // EA 03 00 00
@@ -55,16 +56,6 @@ async function loggedIn(
   await srv.acceptLogin(UIN);
   await result;
   return { srv, s };
-}
-
-async function rejection(p: Promise<unknown>): Promise<IcqError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(IcqError);
-    return err as IcqError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('login', () => {

@@ -12,7 +12,7 @@ import {
 import type { FilePacket } from '../../src/wire/file.js';
 import { FrameDecoder, MAX_FRAME_BODY } from '../../src/wire/framing.js';
 import { hex, join, toHex } from '../helpers/hex.js';
-import { wireError } from '../helpers/wire-error.js';
+import { wireError } from '../helpers/errors.js';
 
 
 /** §6: Licq 0.70 sending `current.diff` (30789 bytes) as UIN 8562000. */

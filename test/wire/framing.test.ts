@@ -3,7 +3,7 @@ import { FrameDecoder, MAX_FRAME_BODY, encodeFrame } from '../../src/wire/framin
 import type { FrameDecoderOptions } from '../../src/wire/framing.js';
 import { IcqProtocolError, WireErrorCode } from '../../src/wire/errors.js';
 import { frame, hex, toHex } from '../helpers/hex.js';
-import { wireError } from '../helpers/wire-error.js';
+import { wireError } from '../helpers/errors.js';
 
 function collect(decoder: FrameDecoder, chunks: Buffer[]): string[] {
   const out: string[] = [];

@@ -27,7 +27,7 @@ import {
 } from '../../src/wire/peer.js';
 import type { InitPacket, PeerEndpoint, PeerMessage } from '../../src/wire/peer.js';
 import { hex, join, toHex } from '../helpers/hex.js';
-import { wireError } from '../helpers/wire-error.js';
+import { wireError } from '../helpers/errors.js';
 
 
 function roundTrip(m: PeerMessage): PeerMessage {
