@@ -182,6 +182,8 @@ export function resolveCommon(opts: SharedCliOptions, server: ServerAddress | un
     connectTimeoutMs: opts.connectTimeout,
     ackTimeoutMs: opts.ackTimeout,
     idleTimeoutMs: opts.idleTimeout,
+    // Only --json output shows file-done's sha256: without it, hashing is CPU for nothing.
+    sha256: opts.json,
     ...resolveLimitOptions(opts),
     ...(opts.uin !== undefined ? { uin: opts.uin } : {}),
     ...(login ? { login } : {}),

@@ -1,4 +1,4 @@
-import type { Hash } from 'node:crypto';
+import type { FileDigest } from './file-hash.js';
 import type { FileHandle } from 'node:fs/promises';
 import { DATA_CHUNK_SIZE, DATA_FRAME_OVERHEAD, writeDataFrameHeader } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
@@ -42,7 +42,7 @@ export class DataBlock {
    * Read `length` bytes (1..capacity) of the file at `position` into place, feed them to
    * hash, and return the framed packets to write (a view into this block).
    */
-  async fill(handle: FileHandle, position: number, length: number, hash: Hash | null): Promise<Buffer> {
+  async fill(handle: FileHandle, position: number, length: number, hash: FileDigest | null): Promise<Buffer> {
     if (this.shortChunk >= 0) {
       writeDataFrameHeader(this.buffer, this.shortChunk * FRAMED_CHUNK_SIZE, DATA_CHUNK_SIZE);
       this.shortChunk = -1;
@@ -60,7 +60,7 @@ export class DataBlock {
       }
     }
     await readViews(handle, views, length, position);
-    if (hash !== null) for (const v of views) hash.update(v);
+    if (hash?.enabled) for (const v of views) hash.update(v);
     return this.buffer.subarray(0, (count - 1) * FRAMED_CHUNK_SIZE + DATA_FRAME_OVERHEAD + last);
   }
 }

@@ -79,7 +79,10 @@ export interface FileDoneEvent {
   path: string;
   /** The file's size. */
   bytes: number;
-  /** sha256 of the whole file, hex (also when resumed). */
+  /**
+   * sha256 of the whole file, hex (also when resumed); '' for a skipped file that is not
+   * there, and for every file when the engine runs with `sha256: false`.
+   */
   sha256: string;
   type: string;
   /** True when the file was skipped (offset = size) rather than transferred. */

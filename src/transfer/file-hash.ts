@@ -1,5 +1,5 @@
-import type { Hash } from 'node:crypto';
 import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { IcqError, ErrorCode } from '../errors.js';
@@ -7,12 +7,49 @@ import { IcqError, ErrorCode } from '../errors.js';
 const HASH_READ_SIZE = 1024 * 1024;
 
 /**
+ * The sha256 a file-done event carries. SHA-256 costs about as much CPU as the rest of a
+ * loopback transfer together, so it is computed only when someone reads it: a disabled
+ * digest takes bytes for nothing and reports ''.
+ */
+export interface FileDigest {
+  readonly enabled: boolean;
+  update(data: Uint8Array): void;
+  /** Hex sha256 of everything fed, or '' when disabled. Once only. */
+  hex(): string;
+}
+
+class Sha256Digest implements FileDigest {
+  readonly enabled = true;
+  private readonly hash: Hash = createHash('sha256');
+
+  update(data: Uint8Array): void {
+    this.hash.update(data);
+  }
+
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+const NO_DIGEST: FileDigest = {
+  enabled: false,
+  update: () => undefined,
+  hex: () => '',
+};
+
+/** A sha256 digest, or one that computes nothing when enabled is false. */
+export function createFileDigest(enabled: boolean): FileDigest {
+  return enabled ? new Sha256Digest() : NO_DIGEST;
+}
+
+/**
  * Feed the first `length` bytes of an open file into hash. Used to hash the part of a file
  * that is already there before a resume adds to it, so file-done always carries the sha256
- * of the whole file. Fails with LOCAL_FILE when the file is shorter than `length`.
+ * of the whole file. Fails with LOCAL_FILE when the file is shorter than `length`. Reads
+ * nothing for a disabled digest.
  */
-export async function hashFilePrefix(handle: FileHandle, length: number, hash: Hash, what = 'file'): Promise<void> {
-  if (length <= 0) return;
+export async function hashFilePrefix(handle: FileHandle, length: number, hash: FileDigest, what = 'file'): Promise<void> {
+  if (length <= 0 || !hash.enabled) return;
   const scratch = Buffer.allocUnsafe(Math.min(HASH_READ_SIZE, length));
   let position = 0;
   while (position < length) {
@@ -27,8 +64,8 @@ export async function hashFilePrefix(handle: FileHandle, length: number, hash: H
 }
 
 /** hashFilePrefix on a path, opened read-only for the purpose. */
-export async function hashPathPrefix(path: string, length: number, hash: Hash): Promise<void> {
-  if (length <= 0) return;
+export async function hashPathPrefix(path: string, length: number, hash: FileDigest): Promise<void> {
+  if (length <= 0 || !hash.enabled) return;
   const handle = await open(path, 'r');
   try {
     await hashFilePrefix(handle, length, hash, path);
@@ -37,8 +74,9 @@ export async function hashPathPrefix(path: string, length: number, hash: Hash): 
   }
 }
 
-/** sha256 (hex) of a whole file, or '' when there is no such file. */
-export async function sha256OfFile(path: string): Promise<string> {
+/** sha256 (hex) of a whole file, or '' when there is no such file or enabled is false. */
+export async function sha256OfFile(path: string, enabled = true): Promise<string> {
+  if (!enabled) return '';
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -48,9 +86,9 @@ export async function sha256OfFile(path: string): Promise<string> {
   }
   try {
     const { size } = await handle.stat();
-    const hash = createHash('sha256');
+    const hash = createFileDigest(true);
     await hashFilePrefix(handle, size, hash, path);
-    return hash.digest('hex');
+    return hash.hex();
   } finally {
     await handle.close();
   }

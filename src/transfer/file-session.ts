@@ -15,6 +15,8 @@ export interface FileSessionOptions {
   idleTimeoutMs?: number;
   /** Spacing of progress events (default 250 ms; 0 = at the end of every file, for tests). */
   progressIntervalMs?: number;
+  /** Compute the sha256 that file-done carries (default true); off, file-done says ''. */
+  sha256?: boolean;
   onEvent?: EventSink;
   signal?: AbortSignal;
 }

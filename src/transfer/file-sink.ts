@@ -1,5 +1,5 @@
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import type { FileDigest } from './file-hash.js';
 
 /**
  * Size of one coalesced file write on the receiving side. 256 KiB: page-cache writes of
@@ -72,7 +72,7 @@ export class FileSink {
   constructor(
     handle: FileHandle | Promise<FileHandle>,
     private position: number,
-    private readonly hash: Hash,
+    private readonly hash: FileDigest,
     private readonly pool: BufferPool,
     private readonly events: FileSinkEvents,
     options: FileSinkOptions = {},

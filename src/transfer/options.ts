@@ -81,6 +81,11 @@ export interface CommonOptions extends TimeoutOptions, LimitOptions {
    * force a peer's connect() to fail and exercise reverse connect.
    */
   advertisePort?: number;
+  /**
+   * Compute the sha256 of every file for file-done (default true). It costs as much CPU as
+   * the rest of a fast transfer, so the commands turn it on only with --json.
+   */
+  sha256?: boolean;
   /** Emitted events (see events.ts). */
   onEvent?: EventSink;
   /** Aborting closes every connection, keeps .part files, and rejects with INTERRUPTED. */

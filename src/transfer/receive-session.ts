@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
 import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '../wire/file.js';
 import type { FileInfo, FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
@@ -8,7 +6,8 @@ import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';
 import type { ReceiveTarget } from './target.js';
 import { BufferPool, FileSink } from './file-sink.js';
-import { hashPathPrefix, sha256OfFile } from './file-hash.js';
+import { createFileDigest, hashPathPrefix, sha256OfFile } from './file-hash.js';
+import type { FileDigest } from './file-hash.js';
 import { FileSession, type FileSessionOptions } from './file-session.js';
 
 export type { ReceiveTarget } from './target.js';
@@ -63,7 +62,7 @@ interface IncomingFile {
   info: IncomingFileInfo;
   target: ReceiveTarget | null;
   sink: FileSink | null;
-  hash: Hash;
+  hash: FileDigest;
   /** SIZE − OFFSET: the bytes to receive. */
   need: number;
   got: number;
@@ -197,14 +196,14 @@ class ReceiveSession extends FileSession {
     const target = await this.options.prepare(info);
     if (this.failed) return target.release();
     const previous = this.lastDone;
-    const file: IncomingFile = { info, target, sink: null, hash: createHash('sha256'), need: 0, got: 0, started: previous };
+    const file: IncomingFile = { info, target, sink: null, hash: createFileDigest(this.options.sha256 ?? true), need: 0, got: 0, started: previous };
     this.file = file;
     const size = info.size;
     if (target.skip) {
       this.progress.beginFile(target.name, size, size);
       // OFFSET = SIZE: the sender sends nothing, or one empty 06, and goes on with the next 02.
       this.sendStart(size);
-      const sha256 = await sha256OfFile(target.path).catch(() => '');
+      const sha256 = await sha256OfFile(target.path, this.options.sha256 ?? true).catch(() => '');
       await previous;
       if (this.failed) return;
       this.emitFileStart(file, size);
@@ -262,7 +261,7 @@ class ReceiveSession extends FileSession {
       await file.started;
       if (this.failed) return;
       this.progress.tick();
-      this.emitFileDone(file, path, file.hash.digest('hex'), false);
+      this.emitFileDone(file, path, file.hash.hex(), false);
     });
   }
 

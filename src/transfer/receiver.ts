@@ -273,6 +273,7 @@ export class FileReceiver extends EventEmitter {
         expectedTotal: transfer.request.file!.totalSize,
         maxFiles: this.limits.maxFiles,
         nick: this.options.nick ?? String(this.uin),
+        sha256: this.options.sha256 ?? true,
         idleTimeoutMs: this.timeouts.idleTimeoutMs,
         ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
         signal: AbortSignal.any([this.abort.signal, transfer.abort.signal]),

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +7,8 @@ import { IcqError, ErrorCode } from '../errors.js';
 import type { PeerConnection } from './connection.js';
 import type { TransferSummary } from './options.js';
 import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';
-import { hashFilePrefix } from './file-hash.js';
+import { createFileDigest, hashFilePrefix } from './file-hash.js';
+import type { FileDigest } from './file-hash.js';
 import { FileSession, type FileSessionOptions } from './file-session.js';
 import { Pacer, pacedBlockBytes } from './speed.js';
 
@@ -71,7 +70,7 @@ interface CurrentFile {
 interface PreRead {
   block: DataBlock;
   framed: Buffer;
-  hash: Hash;
+  hash: FileDigest;
 }
 
 class SendSession extends FileSession {
@@ -198,7 +197,7 @@ class SendSession extends FileSession {
     this.emitFileStart(cur, offset);
     this.progress.beginFile(cur.name, size, offset);
     if (size === 0) {
-      this.endFile(cur, EMPTY_SHA256, false);
+      this.endFile(cur, this.newDigest().hex(), false);
       return;
     }
     if (offset === size) {
@@ -213,7 +212,7 @@ class SendSession extends FileSession {
   /** Read the whole (small) file into block; null when that fails (the data loop reports it). */
   private async preRead(cur: CurrentFile, block: DataBlock): Promise<PreRead | null> {
     try {
-      const hash = createHash('sha256');
+      const hash = this.newDigest();
       const framed = await block.fill(await cur.handle, 0, cur.file.size, hash);
       return { block, framed, hash };
     } catch {
@@ -240,7 +239,7 @@ class SendSession extends FileSession {
       if (offset === 0 && this.speed.bytesPerSecond === Infinity && cur.preRead !== null) pre = await cur.preRead;
       else this.dropPreRead(cur);
       cur.preRead = null;
-      const hash = pre?.hash ?? createHash('sha256');
+      const hash = pre?.hash ?? this.newDigest();
       // file-done carries the sha256 of the whole file, also when resumed.
       if (offset > 0) await hashFilePrefix(handle, offset, hash, cur.file.path);
       const end = cur.file.size;
@@ -294,7 +293,7 @@ class SendSession extends FileSession {
       try {
         if (this.state !== 'SENDING') return;
         if (cur.stopped) this.endFile(cur, '', true);
-        else this.endFile(cur, hash.digest('hex'), false);
+        else this.endFile(cur, hash.hex(), false);
       } finally {
         if (corked) this.conn.socket.uncork();
       }
@@ -377,6 +376,10 @@ class SendSession extends FileSession {
     this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
 
+  private newDigest(): FileDigest {
+    return createFileDigest(this.options.sha256 ?? true);
+  }
+
   protected counts(): { files: number; bytes: number; skipped: number } {
     return { files: this.options.files.length, bytes: this.options.total, skipped: this.skipped };
   }
@@ -393,8 +396,6 @@ class SendSession extends FileSession {
     this.conn.socket.off('drain', this.onDrain);
   }
 }
-
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 async function openForSending(file: OutgoingFile): Promise<FileHandle> {
   let handle: FileHandle;

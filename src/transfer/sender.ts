@@ -274,6 +274,7 @@ export class FileSender {
         total,
         nick: this.options.nick ?? String(this.uin),
         speed: this.options.speed ?? 100,
+        sha256: this.options.sha256 ?? true,
         idleTimeoutMs: this.timeouts.idleTimeoutMs,
         ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
         signal: this.signal,

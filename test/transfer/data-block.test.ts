@@ -5,6 +5,7 @@ import { DataBlock, FRAMED_CHUNK_SIZE } from '../../src/transfer/data-block.js';
 import { FrameDecoder } from '../../src/wire/framing.js';
 import { bytes, cleanUp, tempDir } from './session-helpers.js';
 import { createHash } from 'node:crypto';
+import { createFileDigest } from '../../src/transfer/file-hash.js';
 
 afterEach(cleanUp);
 
@@ -23,7 +24,7 @@ describe('DataBlock', () => {
     try {
       const block = new DataBlock(4);
       expect(block.capacity).toBe(4 * 2048);
-      const hash = createHash('sha256');
+      const hash = createFileDigest(true);
       const full = await block.fill(handle, 0, 4 * 2048, hash);
       expect(full.length).toBe(4 * FRAMED_CHUNK_SIZE);
       expect(full.subarray(0, 3).toString('hex')).toBe('010806');
@@ -34,7 +35,7 @@ describe('DataBlock', () => {
       // The file's short last chunk gets its own header...
       const tail = await block.fill(handle, 8192, 5, hash);
       expect(tail.toString('hex')).toBe('060006' + data.subarray(8192).toString('hex'));
-      expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(hash.hex()).toBe(createHash('sha256').update(data).digest('hex'));
 
       // ...which the next fill of the same block undoes.
       const again = await block.fill(handle, 2048, 2 * 2048, null);

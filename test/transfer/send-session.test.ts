@@ -79,7 +79,7 @@ function payload(frames: Buffer[]): Buffer {
 }
 
 describe('runSendSession and runReceiveSession back to back', () => {
-  async function transfer(sources: SourceFile[]) {
+  async function transfer(sources: SourceFile[], sha256 = true) {
     const files = await writeSources(sources);
     const dst = await tempDir();
     const [a, b] = await socketPair();
@@ -92,6 +92,7 @@ describe('runSendSession and runReceiveSession back to back', () => {
         total: total(files),
         nick: 'alice',
         progressIntervalMs: 0,
+        sha256,
         onEvent: (e) => sent.push(e),
       }),
       runReceiveSession(new PeerConnection(b), {
@@ -99,6 +100,7 @@ describe('runSendSession and runReceiveSession back to back', () => {
         expectedTotal: total(files),
         nick: 'bob',
         progressIntervalMs: 0,
+        sha256,
         onEvent: (e) => received.push(e),
         prepare: async (info) => fakeTarget(dst, info),
       }),
@@ -116,6 +118,19 @@ describe('runSendSession and runReceiveSession back to back', () => {
     expect(eventsOf(sent, 'file-done')).toEqual([expect.objectContaining({ name: 'one.bin', sha256: sha256(data), skipped: false })]);
     expect(sendSummary).toMatchObject({ peer: 2, files: 1, bytes: 100_000, transferred: 100_000, skipped: 0 });
     expect(receiveSummary).toMatchObject({ peer: 1, files: 1, bytes: 100_000, transferred: 100_000, skipped: 0 });
+  });
+
+  it('with sha256 off, moves the files intact and reports file-done with an empty sha256', async () => {
+    const sources = [
+      { rel: 'empty.bin', data: Buffer.alloc(0) },
+      { rel: 'small.bin', data: bytes(3000, 4) },
+      { rel: 'big.bin', data: bytes(1_200_000, 5) },
+    ];
+    const { dst, sent, received } = await transfer(sources, false);
+    for (const s of sources) expect(sha256(await readFile(path.join(dst, s.rel))), s.rel).toBe(sha256(s.data));
+    for (const events of [sent, received]) {
+      expect(eventsOf(events, 'file-done').map((e) => [e.name, e.bytes, e.sha256])).toEqual(sources.map((s) => [s.rel, s.data.length, '']));
+    }
   });
 
   it('moves a batch of edge-sized files with sub-directories, every sha256 intact', async () => {
