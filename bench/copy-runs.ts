@@ -18,6 +18,8 @@ export interface CopyOptions {
   timeoutMs?: number;
   /** Scratch directory for RSS reports. */
   scratch: string;
+  /** icqxfer: run both sides with --json instead of --quiet (each then hashes every file). */
+  json?: boolean;
   /** Extra node flags for each side (experiments: `--max-semi-space-size=1`). */
   senderNodeArgs?: string[];
   receiverNodeArgs?: string[];
@@ -45,13 +47,14 @@ export async function copyWithIcqxfer(source: string, outDir: string, o: CopyOpt
   const timeoutMs = o.timeoutMs ?? 300_000;
   const recvFlags = childFlags(o, 'icqrecv', o.receiverNodeArgs);
   const sendFlags = childFlags(o, 'icqsend', o.senderNodeArgs);
+  const output = o.json ? '--json' : '--quiet';
   const { program: receiver, port } = await startIcqrecv(
-    ['--listen', '127.0.0.1:0', '--accept', '--once', '--quiet', '--dir', outDir, '--idle-timeout', '30'],
+    ['--listen', '127.0.0.1:0', '--accept', '--once', output, '--dir', outDir, '--idle-timeout', '30'],
     { nodeArgs: recvFlags.nodeArgs, env: recvFlags.env },
   );
   recvFlags.rss?.watch(receiver.child.pid);
   const t0 = performance.now();
-  const sender = start('icqsend', ['--peer', `127.0.0.1:${port}`, '--quiet', '1002', source], {
+  const sender = start('icqsend', ['--peer', `127.0.0.1:${port}`, output, '1002', source], {
     nodeArgs: sendFlags.nodeArgs,
     env: sendFlags.env,
   });

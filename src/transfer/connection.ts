@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { FrameDecoder } from '../wire/framing.js';
-import { encodeFrame } from '../wire/framing.js';
+import { FrameDecoder, encodeFrame } from '../wire/framing.js';
+import type { FrameRangeHandler } from '../wire/framing.js';
 import { IcqError, ErrorCode } from '../errors.js';
 
 export interface PeerConnectionOptions {
@@ -11,7 +11,16 @@ export interface PeerConnectionOptions {
   idleTimeoutMs?: number;
 }
 
-export type FrameHandler = (body: Buffer) => void;
+/**
+ * Takes each frame in place: the body is buf[start, end) (buf may hold other frames too).
+ * Handlers that decode call frameBody(); the data path reads the range without allocating.
+ */
+export type FrameHandler = FrameRangeHandler;
+
+/** The body of a frame handed to a FrameHandler, as a Buffer of its own (a view, no copy). */
+export function frameBody(buf: Buffer, start: number, end: number): Buffer {
+  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+}
 
 /**
  * One framed TCP connection to a peer. The socket feeds chunks into a FrameDecoder; each
@@ -62,31 +71,34 @@ export class PeerConnection extends EventEmitter {
     this.handler = handler;
     if (handler === null) return;
     while (this.queue.length > 0 && this.handler === handler && !this.failed) {
-      this.deliver(this.queue.shift()!);
+      const frame = this.queue.shift()!;
+      this.deliver(frame, 0, frame.length);
     }
     if (this.queue.length === 0 && this.handler !== null) this.socket.resume();
   }
 
+  private readonly onFrame = (buf: Buffer, start: number, end: number): void => {
+    if (this.failed) return;
+    if (this.handler === null) {
+      this.queue.push(frameBody(buf, start, end));
+      this.socket.pause();
+    } else {
+      this.deliver(buf, start, end);
+    }
+  };
+
   private onData(chunk: Buffer): void {
     if (this.failed) return;
     try {
-      this.decoder.push(chunk, (frame) => {
-        if (this.failed) return;
-        if (this.handler === null) {
-          this.queue.push(frame);
-          this.socket.pause();
-        } else {
-          this.deliver(frame);
-        }
-      });
+      this.decoder.pushRanges(chunk, this.onFrame);
     } catch (err) {
       this.fail(err);
     }
   }
 
-  private deliver(frame: Buffer): void {
+  private deliver(buf: Buffer, start: number, end: number): void {
     try {
-      this.handler!(frame);
+      this.handler!(buf, start, end);
     } catch (err) {
       this.fail(err);
     }

@@ -88,10 +88,9 @@ export class FileSink {
       .catch((err: unknown) => this.setFailure(err));
   }
 
-  /** Copy src[start..] into the sink. Returns false when the caller should pause reading. */
-  write(src: Buffer, start = 0): boolean {
+  /** Copy src[start, end) into the sink. Returns false when the caller should pause reading. */
+  write(src: Buffer, start = 0, end = src.length): boolean {
     let from = start;
-    const end = src.length;
     while (from < end) {
       if (this.current === null) {
         this.current = this.pool.take(Math.max(this.remaining, end - from));

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { PeerConnection } from './connection.js';
+import { PeerConnection, frameBody } from './connection.js';
 import { decodeInit, isInitPacket, type InitPacket } from '../wire/peer.js';
 import { IcqProtocolError, WireErrorCode } from '../wire/errors.js';
 import { toIPv4 } from './tcp.js';
@@ -118,7 +118,8 @@ export class PeerListener extends EventEmitter {
       this.options.log?.(`dropped ${address}: ${(err as Error).message}`);
     };
     connection.on('error', onEarlyError);
-    connection.setHandler((frame) => {
+    connection.setHandler((buf, start, end) => {
+      const frame = frameBody(buf, start, end);
       if (!isInitPacket(frame)) {
         throw new IcqProtocolError(WireErrorCode.UNKNOWN_PACKET, 'the first packet on a connection must be the init packet (FF)');
       }

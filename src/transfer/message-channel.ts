@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { frameBody } from './connection.js';
 import type { PeerConnection } from './connection.js';
 import {
   PeerCommand,
@@ -58,7 +59,7 @@ export class MessageChannel extends EventEmitter {
       this.pending.clear();
       this.emit('close', this.endError);
     });
-    connection.setHandler((frame) => this.onFrame(frame));
+    connection.setHandler((buf, start, end) => this.onFrame(frameBody(buf, start, end)));
   }
 
   /** Our side of this socket, as message packets carry it (§3.3: this socket, not the listener). */

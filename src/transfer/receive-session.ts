@@ -1,6 +1,7 @@
 import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '../wire/file.js';
 import type { FileInfo, FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
+import { frameBody } from './connection.js';
 import type { PeerConnection } from './connection.js';
 import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';
@@ -77,9 +78,9 @@ class ReceiveSession extends FileSession {
   private state: ReceiveState = 'WAIT_BATCH_INIT';
   private readonly pool = new BufferPool();
   /** Our own verdicts go straight to fail(); the connection's 'error' is only about the socket and framing. */
-  private readonly handler = (frame: Buffer) => {
+  private readonly handler = (buf: Buffer, start: number, end: number) => {
     try {
-      this.onFrame(frame);
+      this.onFrame(buf, start, end);
     } catch (err) {
       this.fail(err);
     }
@@ -118,10 +119,11 @@ class ReceiveSession extends FileSession {
     this.checkClosed();
   }
 
-  private onFrame(frame: Buffer): void {
-    // The data path: one type check and a view, no decoding and no allocation per packet.
-    if (frame[0] === FilePacketType.DATA) {
-      const n = frame.length - 1;
+  private onFrame(buf: Buffer, start: number, end: number): void {
+    // The data path: one type check and a range copied into the sink, no decoding and no
+    // allocation per packet.
+    if (buf[start] === FilePacketType.DATA) {
+      const n = end - start - 1;
       if (n === 0) return;
       const file = this.file;
       if (this.state !== 'RECEIVING' || file === null) {
@@ -133,13 +135,13 @@ class ReceiveSession extends FileSession {
           `sender sent more than the ${file.info.size} bytes announced for ${file.target!.name} (${file.need - file.got} were left, got ${n})`,
         );
       }
-      if (!file.sink!.write(frame, 1)) this.conn.pause();
+      if (!file.sink!.write(buf, start + 1, end)) this.conn.pause();
       file.got += n;
       this.progress.add(n);
       if (file.got === file.need) this.finishFile(file);
       return;
     }
-    const packet = decodeFilePacket(frame);
+    const packet = decodeFilePacket(frameBody(buf, start, end));
     switch (packet.kind) {
       case 'speed':
         this.speed.setPeer(packet.speed);

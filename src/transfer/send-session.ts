@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
 import type { FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
+import { frameBody } from './connection.js';
 import type { PeerConnection } from './connection.js';
 import type { TransferSummary } from './options.js';
 import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';
@@ -110,7 +111,7 @@ class SendSession extends FileSession {
         }),
       );
     if (this.speed.local !== FULL_SPEED) conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
-    conn.setHandler((frame) => this.onFrame(frame));
+    conn.setHandler((buf, start, end) => this.onFrame(frameBody(buf, start, end)));
   }
 
   private onFrame(frame: Buffer): void {

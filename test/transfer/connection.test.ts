@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { frameBody } from '../../src/transfer/connection.js';
 import { cleanUp, connectionAndPeer } from './session-helpers.js';
 
 afterEach(cleanUp);
@@ -8,14 +9,32 @@ describe('PeerConnection', () => {
     const [conn, peer] = await connectionAndPeer();
     conn.on('error', () => {});
     const seen: string[] = [];
-    const second = (f: Buffer) => seen.push(`second:${f.toString('hex')}`);
-    conn.setHandler((f) => {
-      seen.push(`first:${f.toString('hex')}`);
+    const second = (b: Buffer, s: number, e: number) => seen.push(`second:${b.toString('hex', s, e)}`);
+    conn.setHandler((b, s, e) => {
+      seen.push(`first:${b.toString('hex', s, e)}`);
       conn.setHandler(second);
     });
     peer.socket.write(Buffer.from('0100aa0100bb0100cc', 'hex'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen).toEqual(['first:aa', 'second:bb', 'second:cc']);
+  });
+
+  it('hands frames in place as ranges of the chunk read, and queued ones whole after a pause', async () => {
+    const [conn, peer] = await connectionAndPeer();
+    conn.on('error', () => {});
+    const seen: { chunk: Buffer; start: number; end: number }[] = [];
+    conn.setHandler((chunk, start, end) => {
+      seen.push({ chunk, start, end });
+      if (seen.length === 1) conn.setHandler(null);
+    });
+    peer.socket.write(Buffer.from('0200aabb0300ccddee', 'hex'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ start: 2, end: 4 });
+    expect(seen[0]!.chunk.toString('hex', 0, 9)).toBe('0200aabb0300ccddee');
+    conn.setHandler((chunk, start, end) => seen.push({ chunk, start, end }));
+    expect(seen.map((f) => frameBody(f.chunk, f.start, f.end).toString('hex'))).toEqual(['aabb', 'ccddee']);
+    expect(seen[1]).toMatchObject({ start: 0, end: 3 });
   });
 
   it('reports nothing after its owner destroyed it, even a broken frame later in the same chunk', async () => {
@@ -24,8 +43,8 @@ describe('PeerConnection', () => {
     // and an 'error' emitted then would be unhandled and end the process.
     conn.removeAllListeners('error');
     const frames: Buffer[] = [];
-    conn.setHandler((f) => {
-      frames.push(f);
+    conn.setHandler((b, s, e) => {
+      frames.push(frameBody(b, s, e));
       conn.destroy();
     });
     // One frame, then a zero-length frame (ICQ_ERR_BAD_LENGTH) in the same write.

@@ -190,6 +190,22 @@ describe('FrameDecoder frame lifetime', () => {
     expect(frames[1]!.byteOffset).toBe(chunk.byteOffset + 7);
   });
 
+  it('pushRanges reports whole frames as ranges of the chunk itself, split ones as their own buffer', () => {
+    const d = new FrameDecoder();
+    const chunk = hex('02 00 AA BB 03 00 CC');
+    const seen: [Buffer, number, number][] = [];
+    d.pushRanges(chunk, (buf, start, end) => seen.push([buf, start, end]));
+    expect(seen).toEqual([[chunk, 2, 4]]);
+    expect(seen[0]![0]).toBe(chunk);
+    const next = hex('DD EE 01 00 FF');
+    d.pushRanges(next, (buf, start, end) => seen.push([buf, start, end]));
+    expect(seen.slice(1).map(([b, s, e]) => [toHex(b.subarray(s, e)), b === next])).toEqual([
+      ['CC DD EE', false],
+      ['FF', true],
+    ]);
+    expect(seen[1]!.slice(1)).toEqual([0, 3]);
+  });
+
   it('a split frame is its own buffer and survives the caller reusing its read buffer', () => {
     // A socket-like source that reads into one buffer again and again.
     const readBuffer = Buffer.alloc(4);
