@@ -213,6 +213,9 @@ export async function makeFile(file: string, size: number): Promise<void> {
       await handle.write(piece, 0, n, written);
       written += n;
     }
+    // On disk before any timed run: otherwise the kernel writes it back ~30 s later, in the
+    // middle of whichever copy is running then.
+    await handle.sync();
   } finally {
     await handle.close();
   }
