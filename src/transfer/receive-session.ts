@@ -6,7 +6,7 @@ import type { PeerConnection } from './connection.js';
 import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';
 import type { ReceiveTarget } from './target.js';
-import { BufferPool, FileSink } from './file-sink.js';
+import { DEFAULT_WRITE_BUFFER_SIZE, FileSink } from './file-sink.js';
 import { createFileDigest, hashPathPrefix, sha256OfFile } from './file-hash.js';
 import type { FileDigest } from './file-hash.js';
 import { FileSession, type FileSessionOptions } from './file-session.js';
@@ -40,20 +40,21 @@ export interface ReceiveSessionOptions extends FileSessionOptions {
 
 /**
  * R's side of PROTOCOL.md §5:
- *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, 03 sent)
- *   --> RECEIVING --last byte--> WAIT_FILE_INFO ...
- *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE once every file
- *   is in place.
- * A complete file is finished (flush, close, rename, file-done) in the background while the
- * next 02 is already handled: the protocol's only per-file wait is then the 02 → 03 round
- * trip. At most MAX_FINISHING files finish at once; at that limit the session waits in
- * FINISHING. Events keep their order: a file's file-start and file-done come after the
- * previous file's file-done. While PREPARING and FINISHING no frame is handled: the
- * connection queues them (and stops reading), so those asynchronous steps never interleave
- * with packets. 05 is recorded in every state, 04 stops the current file, empty 06 packets
- * are ignored; anything else out of place is a protocol error.
+ *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, 03 sent,
+ *   .part opened) --> RECEIVING --last byte--> WAIT_FILE_INFO ...
+ *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE.
+ * The protocol's one per-file wait is the 02 → 03 round trip, so a complete file is
+ * completed (written, closed, renamed, file-done) right after the next 03 has left, while
+ * the sender reads that 03 (or on the next turn of the event loop when no 02 came with the
+ * last data): on a batch of small files the two sides then work at the same time instead of
+ * in turn. Only PREPARING is asynchronous (the prepare callback; hashing a resumed prefix or
+ * a skipped file): meanwhile no frame is handled, the connection queues them and stops
+ * reading. Writing, closing and renaming are synchronous (target.ts, file-sink.ts). Events
+ * keep their order: a file's file-done comes before the next file's file-start. 05 is
+ * recorded in every state, 04 stops the current file, empty 06 packets are ignored;
+ * anything else out of place is a protocol error.
  */
-type ReceiveState = 'WAIT_BATCH_INIT' | 'WAIT_FILE_INFO' | 'PREPARING' | 'RECEIVING' | 'FINISHING' | 'DONE' | 'FAILED';
+type ReceiveState = 'WAIT_BATCH_INIT' | 'WAIT_FILE_INFO' | 'PREPARING' | 'RECEIVING' | 'DONE' | 'FAILED';
 
 export function runReceiveSession(conn: PeerConnection, options: ReceiveSessionOptions): Promise<TransferSummary> {
   return new ReceiveSession(conn, options).run();
@@ -67,16 +68,12 @@ interface IncomingFile {
   /** SIZE − OFFSET: the bytes to receive. */
   need: number;
   got: number;
-  /** Settles once this file's file-start is out (after the previous file's file-done). */
-  started: Promise<void>;
 }
-
-/** Complete files whose close and rename may run at once, behind the next file's data. */
-const MAX_FINISHING = 8;
 
 class ReceiveSession extends FileSession {
   private state: ReceiveState = 'WAIT_BATCH_INIT';
-  private readonly pool = new BufferPool();
+  /** The sink's write buffer, made on the first file with data and kept for the next. */
+  private writeBuffer: Buffer | null = null;
   /** Our own verdicts go straight to fail(); the connection's 'error' is only about the socket and framing. */
   private readonly handler = (buf: Buffer, start: number, end: number) => {
     try {
@@ -91,10 +88,15 @@ class ReceiveSession extends FileSession {
   private announced = 0;
   private skipped = 0;
   private file: IncomingFile | null = null;
-  /** Complete files still being closed and renamed. */
-  private readonly finishing = new Set<IncomingFile>();
-  /** Settles when the last file handed on (finished, skipped or stopped) has had its file-done. */
-  private lastDone: Promise<void> = Promise.resolve();
+  /** A file whose last byte is in, to complete after the next 03 (completePending). */
+  private pending: IncomingFile | null = null;
+  private readonly completeSoon = (): void => {
+    try {
+      this.completePending();
+    } catch (err) {
+      this.fail(err);
+    }
+  };
   private peerClosed = false;
   private readonly onEnd = () => this.onConnectionClose();
 
@@ -135,7 +137,7 @@ class ReceiveSession extends FileSession {
           `sender sent more than the ${file.info.size} bytes announced for ${file.target!.name} (${file.need - file.got} were left, got ${n})`,
         );
       }
-      if (!file.sink!.write(buf, start + 1, end)) this.conn.pause();
+      file.sink!.write(buf, start + 1, end);
       file.got += n;
       this.progress.add(n);
       if (file.got === file.need) this.finishFile(file);
@@ -197,16 +199,15 @@ class ReceiveSession extends FileSession {
   private async beginFile(info: IncomingFileInfo): Promise<void> {
     const target = await this.options.prepare(info);
     if (this.failed) return target.release();
-    const previous = this.lastDone;
-    const file: IncomingFile = { info, target, sink: null, hash: createFileDigest(this.options.sha256 ?? true), need: 0, got: 0, started: previous };
+    const file: IncomingFile = { info, target, sink: null, hash: createFileDigest(this.options.sha256 ?? true), need: 0, got: 0 };
     this.file = file;
     const size = info.size;
     if (target.skip) {
       this.progress.beginFile(target.name, size, size);
       // OFFSET = SIZE: the sender sends nothing, or one empty 06, and goes on with the next 02.
       this.sendStart(size);
-      const sha256 = await sha256OfFile(target.path, this.options.sha256 ?? true).catch(() => '');
-      await previous;
+      this.completePending();
+      const sha256 = await sha256OfFile(target.path, file.hash.enabled).catch(() => '');
       if (this.failed) return;
       this.emitFileStart(file, size);
       target.release();
@@ -216,34 +217,25 @@ class ReceiveSession extends FileSession {
     }
     const offset = target.offset;
     if (offset > size) throw new IcqError(ErrorCode.INTERNAL, `target for ${target.name} resumes at ${offset}, beyond its ${size} bytes`);
-    file.started = previous.then(() => {
-      if (!this.failed) this.emitFileStart(file, offset);
-    });
+    // The 03 first: the sender reads it while the previous file is completed and the .part
+    // is created (frames that come meanwhile wait in the connection).
+    this.sendStart(offset);
+    this.completePending();
+    let fd: number;
+    try {
+      fd = target.open();
+    } catch (err) {
+      if (err instanceof IcqError) throw err;
+      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${target.partPath}: ${(err as Error).message}`, { cause: err });
+    }
+    this.writeBuffer ??= Buffer.allocUnsafe(DEFAULT_WRITE_BUFFER_SIZE);
+    file.sink = new FileSink(fd, offset, file.hash, this.writeBuffer, target.partPath);
+    // file-done carries the sha256 of the whole file, also when resumed.
+    if (offset > 0) await hashPathPrefix(target.partPath, offset, file.hash);
+    if (this.failed) return;
+    this.emitFileStart(file, offset);
     this.progress.beginFile(target.name, size, offset);
     file.need = size - offset;
-    this.sendStart(offset);
-    // Data is taken while the .part is still being created (the sink writes it once open):
-    // the next 02 can follow a small file without waiting for the file system.
-    const opening = target.open();
-    opening.catch((err: unknown) => this.fail(err));
-    file.sink = new FileSink(
-      opening,
-      offset,
-      file.hash,
-      this.pool,
-      {
-        drain: () => {
-          if (this.state === 'RECEIVING') this.conn.resume();
-        },
-        error: (err) =>
-          this.fail(new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${target.partPath}: ${(err as Error).message}`, { cause: err })),
-      },
-      {
-        expectedBytes: file.need,
-        // file-done carries the sha256 of the whole file, also when resumed.
-        ...(offset > 0 ? { before: () => hashPathPrefix(target.partPath, offset, file.hash) } : {}),
-      },
-    );
     if (file.need === 0) return this.finishFile(file);
     this.state = 'RECEIVING';
     this.listen();
@@ -254,50 +246,40 @@ class ReceiveSession extends FileSession {
     this.conn.send(encodeFilePacket({ kind: 'start', offset, speed: FULL_SPEED }));
   }
 
-  /** All of SIZE − OFFSET is in: flush, close, rename into place and report in the background; go on with the next 02. */
+  /** All of SIZE − OFFSET is in: complete it after the next 03 (or soon); go on with the next 02. */
   private finishFile(file: IncomingFile): void {
-    this.handOn(file, async () => {
-      await file.sink!.close();
-      if (this.failed) return;
-      const path = await file.target!.finish();
-      await file.started;
-      if (this.failed) return;
-      this.progress.tick();
-      this.emitFileDone(file, path, file.hash.hex(), false);
-    });
+    this.file = null;
+    this.pending = file;
+    setImmediate(this.completeSoon);
+    this.awaitNextFile();
+  }
+
+  /** Write, close and rename the file whose last byte came, and report it. */
+  private completePending(): void {
+    const file = this.pending;
+    if (file === null) return;
+    this.pending = null;
+    try {
+      file.sink!.close();
+    } catch (err) {
+      file.target!.release();
+      throw err;
+    }
+    const path = file.target!.finish();
+    this.progress.tick();
+    this.emitFileDone(file, path, file.hash.hex(), false);
   }
 
   /** 04 from the sender: the .part keeps what came, and the next 02 follows. */
   private onStopFile(): void {
     const file = this.file;
     if (this.state !== 'RECEIVING' || file === null) return;
-    this.handOn(file, async () => {
-      await file.sink!.close();
-      await file.started;
-      if (this.failed) return;
-      file.target!.release();
-      this.skipped++;
-      this.emitFileDone(file, file.target!.path, '', true);
-    });
-  }
-
-  /**
-   * The current file needs no more frames: `complete` finishes it in the background while
-   * the next 02 is handled, unless MAX_FINISHING files are finishing already (then frames
-   * wait in FINISHING until one is done).
-   */
-  private handOn(file: IncomingFile, complete: () => Promise<void>): void {
     this.file = null;
-    this.finishing.add(file);
-    this.lastDone = complete()
-      .catch((err: unknown) => this.fail(err))
-      .finally(() => {
-        this.finishing.delete(file);
-        if (this.state === 'FINISHING' && this.finishing.size < MAX_FINISHING) this.awaitNextFile();
-      });
-    if (this.finishing.size < MAX_FINISHING) return this.awaitNextFile();
-    this.state = 'FINISHING';
-    this.conn.setHandler(null);
+    file.sink!.close();
+    file.target!.release();
+    this.skipped++;
+    this.emitFileDone(file, file.target!.path, '', true);
+    this.awaitNextFile();
   }
 
   private awaitNextFile(): void {
@@ -348,16 +330,20 @@ class ReceiveSession extends FileSession {
 
   /** Every announced file is complete (or was skipped or stopped). */
   private get allDone(): boolean {
-    return this.index === this.count && (this.state === 'WAIT_FILE_INFO' || this.state === 'FINISHING');
+    return this.index === this.count && this.state === 'WAIT_FILE_INFO';
   }
 
-  /** The sender's close is success only after the last file; PREPARING and FINISHING decide when they end. */
+  /** The sender's close is success only after the last file; PREPARING decides when it ends. */
   private checkClosed(): void {
     if (!this.peerClosed || this.settled) return;
-    if (this.state === 'PREPARING' || this.state === 'FINISHING') return;
+    if (this.state === 'PREPARING') return;
     if (this.state === 'WAIT_FILE_INFO' && this.index === this.count) {
       // Success once the last file is in place (the files before it are, by then).
-      if (this.finishing.size > 0) return void this.lastDone.then(() => this.checkClosed());
+      try {
+        this.completePending();
+      } catch (err) {
+        return this.fail(err);
+      }
       this.state = 'DONE';
       return this.succeed();
     }
@@ -383,17 +369,20 @@ class ReceiveSession extends FileSession {
     return { files: this.count, bytes: this.options.expectedTotal, skipped: this.skipped };
   }
 
-  /** Keep what was received in the .part (flushed and closed), rename nothing. */
+  /** Keep what was received in the .part (written and closed), rename nothing. */
   protected release(): Promise<unknown> {
     this.state = 'FAILED';
-    const files = [...this.finishing, ...(this.file === null ? [] : [this.file])];
+    // A file received whole is still put in place; the current one keeps its .part.
+    try {
+      this.completePending();
+    } catch {
+      // Already failing: the first error is the one reported, and the .part stays.
+    }
+    const file = this.file;
     this.file = null;
-    return Promise.all(
-      files.map(async (file) => {
-        await file.sink?.close().catch(() => undefined);
-        file.target?.release();
-      }),
-    );
+    file?.sink?.abandon();
+    file?.target?.release();
+    return Promise.resolve();
   }
 
   protected override detachMore(): void {

@@ -1,6 +1,5 @@
-import type { FileHandle } from 'node:fs/promises';
-import { lstatSync, type Stats } from 'node:fs';
-import { constants, link, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, type Stats } from 'node:fs';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import mime from 'mime-types';
 import { ErrorCode, IcqError } from '../errors.js';
@@ -13,6 +12,10 @@ import type { OnExists } from './options.js';
  * components must already be sanitized (names.ts); this module makes sure the file system
  * cannot be used to escape either: no symlink on the way is ever followed, nothing outside
  * the directory is created or written, and nothing is clobbered that the policy does not say.
+ *
+ * The file-system calls per file are synchronous: each takes microseconds on a local disk,
+ * and with ~10 of them per file the thread-pool round trips of the promise forms cost more
+ * CPU than the calls themselves (a batch of small files is bound by exactly this).
  */
 export interface ReceiveTarget {
   /** Relative path (sub-directory + final name), '/'-separated, for events. */
@@ -26,10 +29,13 @@ export interface ReceiveTarget {
   skip: boolean;
   /** MIME type from the name via mime-types (`application/octet-stream` when unknown). */
   type: string;
-  /** Open the .part for writing at `offset` (created if missing, truncated to offset), refusing symlinks (O_NOFOLLOW). */
-  open(): Promise<FileHandle>;
+  /**
+   * Open the .part for writing at `offset` (created if missing, truncated to offset),
+   * refusing symlinks (O_NOFOLLOW). Returns the file descriptor, which the caller closes.
+   */
+  open(): number;
   /** Rename .part to the final path (applying the policy again if a file appeared there meanwhile); returns the final path. */
-  finish(): Promise<string>;
+  finish(): string;
   /** Give up the claim on this name (the .part stays for a later resume). */
   release(): void;
 }
@@ -101,7 +107,7 @@ export async function prepareTarget(opts: TargetOptions): Promise<ReceiveTarget>
   }
 
   const root = opts.root ?? (await resolveReceiveRoot(dir));
-  const dirPath = await walkSubdir(root, subdir);
+  const dirPath = walkSubdir(root, subdir);
 
   for (let n = 0; n <= MAX_NUMBERED_NAMES; n++) {
     const slot = inspect(dirPath, n === 0 ? name : numberedName(name, n, MAX_NAME_BYTES));
@@ -154,56 +160,56 @@ class Target implements ReceiveTarget {
     this.#claim = state.skip ? null : claimKey(this.partPath);
   }
 
-  async open(): Promise<FileHandle> {
+  open(): number {
     if (this.skip) throw new IcqError(ErrorCode.INTERNAL, `${this.name} is skipped: nothing to open`);
     // Walk again: a directory on the way may have been swapped for a symlink since prepareTarget.
-    await walkSubdir(this.#state.root, this.#state.subdir);
+    walkSubdir(this.#state.root, this.#state.subdir);
     const flags =
       constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
     if (this.#state.freshPart) {
       // O_EXCL: success means a new, empty, plain file of our own, so the checks below have
       // nothing to find (one call less per file, which counts on batches of small files).
       try {
-        return await open(this.partPath, flags | constants.O_EXCL, 0o666);
+        return openSync(this.partPath, flags | constants.O_EXCL, 0o666);
       } catch (err) {
         if (!hasCode(err, 'EEXIST')) throw err;
         // Something appeared under the name since prepareTarget: open it with every check.
       }
     }
-    let handle: FileHandle;
+    let fd: number;
     try {
       // O_APPEND: every write lands at the end, which truncate() just put at offset, whatever position the caller uses.
       // O_NONBLOCK: a FIFO planted under the name fails at once instead of blocking until a reader comes.
-      handle = await open(this.partPath, flags, 0o666);
+      fd = openSync(this.partPath, flags, 0o666);
     } catch (err) {
       if (hasCode(err, 'ELOOP', 'EMLINK', 'ENXIO', 'EISDIR')) throw unsafe(`${this.name}${PART} is not a plain file`, err);
       throw err;
     }
     try {
-      const stats = await handle.stat();
+      const stats = fstatSync(fd);
       if (!isPlainFile(stats)) throw unsafe(`${this.name}${PART} is not a plain file`);
       if (stats.size < this.offset) {
         throw new IcqError(ErrorCode.INTERNAL, `${this.name}${PART} shrank to ${stats.size} bytes, below the resume offset ${this.offset}`);
       }
-      if (stats.size > this.offset) await handle.truncate(this.offset);
-      return handle;
+      if (stats.size > this.offset) ftruncateSync(fd, this.offset);
+      return fd;
     } catch (err) {
-      await handle.close();
+      closeSync(fd);
       throw err;
     }
   }
 
-  async finish(): Promise<string> {
+  finish(): string {
     if (this.skip) return this.path;
     try {
       const { root, subdir, baseName, onExists } = this.#state;
-      const dirPath = await walkSubdir(root, subdir);
+      const dirPath = walkSubdir(root, subdir);
       const part = lstatOrNull(this.partPath);
       if (part === null || !isPlainFile(part)) throw unsafe(`${this.name}${PART} is not a plain file`);
       const existing = lstatOrNull(this.path);
       if (existing?.isSymbolicLink()) throw unsafe(`${this.name} is a symlink`);
       if (onExists === 'overwrite' && this.#state.number === 0 && (existing === null || existing.isFile())) {
-        await rename(this.partPath, this.path);
+        renameSync(this.partPath, this.path);
         return this.path;
       }
       for (let n = this.#state.number; n <= MAX_NUMBERED_NAMES; n++) {
@@ -216,7 +222,7 @@ class Target implements ReceiveTarget {
         if (slot.final !== null || (!ours && (slot.part !== null || isClaimed(slot)))) continue;
         if (claims.has(claimKey(slot.path))) continue;
         assertInside(root, slot.path);
-        if (!(await renameNoClobber(this.partPath, slot.path))) continue;
+        if (!renameNoClobber(this.partPath, slot.path)) continue;
         this.path = slot.path;
         this.name = relativeName(subdir, slot.name);
         return this.path;
@@ -292,18 +298,18 @@ function inspect(dirPath: string, name: string): Slot {
  * a symlink (even to a directory inside root) or as anything but a directory is refused, so
  * no link planted in the receive directory is ever followed. Returns the directory's path.
  */
-async function walkSubdir(root: string, subdir: string[]): Promise<string> {
+function walkSubdir(root: string, subdir: string[]): string {
   let current = root;
   for (const component of subdir) {
     const next = path.join(current, component);
     let stats = lstatOrNull(next);
     if (stats === null) {
       try {
-        await mkdir(next);
+        mkdirSync(next);
       } catch (err) {
         if (!hasCode(err, 'EEXIST')) throw err;
       }
-      stats = await lstat(next);
+      stats = lstatSync(next);
     }
     if (stats.isSymbolicLink() || !stats.isDirectory()) {
       throw unsafe(`${path.relative(root, next)} in the receive directory is a symlink or not a directory`);
@@ -319,17 +325,17 @@ async function walkSubdir(root: string, subdir: string[]): Promise<string> {
  * replacing what appeared meanwhile (even a dangling symlink); file systems without hard links
  * fall back to rename() right after the caller's existence check.
  */
-async function renameNoClobber(from: string, to: string): Promise<boolean> {
+function renameNoClobber(from: string, to: string): boolean {
   try {
-    await link(from, to);
+    linkSync(from, to);
   } catch (err) {
     if (hasCode(err, 'EEXIST')) return false;
     if (!hasCode(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK')) throw err;
     if (lstatOrNull(to) !== null) return false;
-    await rename(from, to);
+    renameSync(from, to);
     return true;
   }
-  await unlink(from);
+  unlinkSync(from);
   return true;
 }
 
@@ -356,10 +362,8 @@ function isPlainFile(stats: Stats): boolean {
 }
 
 /**
- * lstat that answers null for a missing path. Synchronous on purpose: a local lstat takes a
- * few microseconds, while the promise form costs a thread-pool round trip and, for every
- * name that does not exist yet (most of them), an Error object: on a batch of small files
- * that was the receiver's largest cost.
+ * lstat that answers null for a missing path, without the Error object the throwing form
+ * makes for every name that does not exist yet (most of them).
  */
 function lstatOrNull(p: string): Stats | null {
   return lstatSync(p, { throwIfNoEntry: false }) ?? null;

@@ -144,36 +144,28 @@ describe('runReceiveSession against a scripted sender', () => {
     expect(eventsOf(events, 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f) => [f.name, sha256(f.data)]));
   });
 
-  it('handles the next 02 while earlier files are still being renamed, keeping file-start/file-done in order', async () => {
-    // Six files: fewer than the files that may finish at once.
+  it('has each file in place, and its file-done out, by the time the sender reads the next 03; events in order', async () => {
     const files = Array.from({ length: 6 }, (_, i) => ({ name: `n${i}`, data: bytes(100 + i, i) }));
     const total = files.reduce((n, f) => n + f.data.length, 0);
-    // Every rename waits until the sender has had the 03 of the last file: a receiver that
-    // finished each file before reading on could never get there.
-    let releaseRenames!: () => void;
-    const renamesMayGo = new Promise<void>((r) => (releaseRenames = r));
-    const { dir, peer, result, events, targets } = await startReceiver(total);
+    const { dir, peer, result, events } = await startReceiver(total);
     peer.send(batchInit(files.length, total));
     await peer.next();
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
       peer.send(fileInfo(f.name, f.data.length));
       expect(toHex(await peer.next())).toBe(toHex(hex(START_0)));
-      const target = targets[targets.length - 1]!;
-      const finish = target.finish.bind(target);
-      target.finish = async () => {
-        await renamesMayGo;
-        return finish();
-      };
+      if (i > 0) {
+        const before = files[i - 1]!;
+        expect((await readFile(path.join(dir, before.name))).equals(before.data)).toBe(true);
+        expect(eventsOf(events, 'file-done').map((e) => e.name)).toEqual(files.slice(0, i).map((g) => g.name));
+      }
       peer.send(...chunks(f.data));
     }
-    releaseRenames();
     peer.end();
     expect((await result).value).toMatchObject({ files: 6, transferred: total });
     for (const f of files) expect((await readFile(path.join(dir, f.name))).equals(f.data)).toBe(true);
     const order = events.filter((e) => e.event === 'file-start' || e.event === 'file-done').map((e) => `${e.event} ${(e as { name: string }).name}`);
     expect(order).toEqual(files.flatMap((f) => [`file-start ${f.name}`, `file-done ${f.name}`]));
   });
-
   it('resumes from the target offset and reports the sha256 of the whole file', async () => {
     const data = bytes(9000, 5);
     const { dir, peer, result, events } = await startReceiver(9000, {}, () => ({ offset: 1000 }));

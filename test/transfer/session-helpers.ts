@@ -3,6 +3,7 @@
  * writes and reads frames, a simple ReceiveTarget, and temporary directories. Everything
  * made here is closed or removed by cleanUp() (call it in afterEach).
  */
+import { ftruncateSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -131,14 +132,14 @@ export function fakeTarget(dir: string, info: IncomingFileInfo, options: FakeTar
     skip: options.skip ?? false,
     type: 'application/octet-stream',
     released: 0,
-    async open() {
-      await mkdir(path.dirname(finalPath), { recursive: true });
-      const handle = await open(`${finalPath}.part`, offset > 0 ? 'r+' : 'w');
-      await handle.truncate(offset);
-      return handle;
+    open() {
+      mkdirSync(path.dirname(finalPath), { recursive: true });
+      const fd = openSync(`${finalPath}.part`, offset > 0 ? 'r+' : 'w');
+      ftruncateSync(fd, offset);
+      return fd;
     },
-    async finish() {
-      await rename(`${finalPath}.part`, finalPath);
+    finish() {
+      renameSync(`${finalPath}.part`, finalPath);
       return finalPath;
     },
     release() {
