@@ -1,13 +1,15 @@
-import { LoginSession } from '../login/session.js';
+import type { LoginSession } from '../login/session.js';
 import { DEFAULT_TIMEOUTS, type CommonOptions } from './options.js';
 
 /**
  * Log in for a transfer command: the message listener's port goes in the LOGIN (or the
- * advertised one, in tests), and the login timeout follows --connect-timeout.
+ * advertised one, in tests), and the login timeout follows --connect-timeout. The login
+ * module is loaded only then: peer-to-peer runs never need it (~1 MiB of RSS).
  */
 export async function openLogin(options: CommonOptions, tcpPort: number, contacts: number[] = []): Promise<LoginSession | undefined> {
   const login = options.login;
   if (login === undefined) return undefined;
+  const { LoginSession } = await import('../login/session.js');
   const session = new LoginSession({
     server: login.server,
     uin: options.uin ?? 0,
