@@ -139,6 +139,17 @@ describe('icqsend options', () => {
     expect(calls.send[0]!.options).toMatchObject({ message: 'hi there', waitMs: 2500 });
   });
 
+  it('asks the engine for sha256s only with --json, the one output that shows them', async () => {
+    for (const [args, sha256] of [[[], false], [['--quiet'], false], [['--json'], true]] as const) {
+      const { calls } = await send(['--peer', 'h:1', ...args, '1002', file]);
+      expect(calls.start[0], args.join(' ')).toMatchObject({ sha256 });
+    }
+    for (const [args, sha256] of [[[], false], [['--quiet'], false], [['--json'], true]] as const) {
+      const { options } = await recv([...args]);
+      expect(options, args.join(' ')).toMatchObject({ sha256 });
+    }
+  });
+
   it('treats --timeout as --ack-timeout, the last one given winning', async () => {
     expect((await send(['--peer', 'h:1', '--timeout', '5', '1002', file])).calls.start[0]!.ackTimeoutMs).toBe(5000);
     expect((await send(['--peer', 'h:1', '--timeout', '5', '--ack-timeout', '7', '1002', file])).calls.start[0]!.ackTimeoutMs).toBe(7000);

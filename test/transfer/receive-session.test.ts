@@ -144,6 +144,37 @@ describe('runReceiveSession against a scripted sender', () => {
     expect(eventsOf(events, 'file-done').map((e) => [e.name, e.sha256])).toEqual(files.map((f) => [f.name, sha256(f.data)]));
   });
 
+  it('puts a file received whole in place even when the connection breaks right after its last byte', async () => {
+    const first = bytes(3000, 2);
+    const { dir, peer, result, events } = await startReceiver(6000);
+    peer.send(batchInit(2, 6000));
+    await peer.next();
+    peer.send(fileInfo('one.bin', 3000));
+    await peer.next();
+    // The last data, then the sender goes away before its next 02: the first file is
+    // complete and must be in place, whether the close or the next turn of the loop comes first.
+    peer.send(...chunks(first));
+    peer.end();
+    expect((await result).error).toMatchObject({ code: 'ICQ_ERR_TRANSFER_BROKEN' });
+    expect((await readFile(path.join(dir, 'one.bin'))).equals(first)).toBe(true);
+    expect(await sizeOf(path.join(dir, 'one.bin.part'))).toBe(null);
+    expect(eventsOf(events, 'file-done').map((e) => [e.name, e.sha256])).toEqual([['one.bin', sha256(first)]]);
+  });
+
+  it('fails with LOCAL_FILE naming the .part when a write fails, keeping what was written', async () => {
+    const data = bytes(300_000, 6);
+    const { dir, peer, result } = await startReceiver(300_000, {}, () => ({ readOnly: true }));
+    peer.send(batchInit(1, 300_000));
+    await peer.next();
+    peer.send(fileInfo('f.bin', 300_000));
+    await peer.next();
+    peer.send(...chunks(data));
+    const { error } = await result;
+    expect(error).toMatchObject({ code: 'ICQ_ERR_LOCAL_FILE', message: expect.stringContaining(path.join(dir, 'f.bin.part')) });
+    expect(await sizeOf(path.join(dir, 'f.bin'))).toBe(null);
+    expect(await sizeOf(path.join(dir, 'f.bin.part'))).toBe(0);
+  });
+
   it('has each file in place, and its file-done out, by the time the sender reads the next 03; events in order', async () => {
     const files = Array.from({ length: 6 }, (_, i) => ({ name: `n${i}`, data: bytes(100 + i, i) }));
     const total = files.reduce((n, f) => n + f.data.length, 0);

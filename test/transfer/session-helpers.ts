@@ -3,7 +3,7 @@
  * writes and reads frames, a simple ReceiveTarget, and temporary directories. Everything
  * made here is closed or removed by cleanUp() (call it in afterEach).
  */
-import { ftruncateSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -117,6 +117,8 @@ export class ScriptedPeer {
 export interface FakeTargetOptions {
   offset?: number;
   skip?: boolean;
+  /** open() hands out a descriptor that cannot be written (every write fails with EBADF). */
+  readOnly?: boolean;
 }
 
 /** A plain ReceiveTarget: DIR/subdir/name, .part beside it, positional writes at offset. */
@@ -136,7 +138,9 @@ export function fakeTarget(dir: string, info: IncomingFileInfo, options: FakeTar
       mkdirSync(path.dirname(finalPath), { recursive: true });
       const fd = openSync(`${finalPath}.part`, offset > 0 ? 'r+' : 'w');
       ftruncateSync(fd, offset);
-      return fd;
+      if (!options.readOnly) return fd;
+      closeSync(fd);
+      return openSync(`${finalPath}.part`, 'r');
     },
     finish() {
       renameSync(`${finalPath}.part`, finalPath);
