@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
+import { read } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { IcqError, ErrorCode } from '../errors.js';
 
 const HASH_READ_SIZE = 1024 * 1024;
+const readAsync = promisify(read);
 
 /**
  * The sha256 a file-done event carries. SHA-256 costs about as much CPU as the rest of a
@@ -48,13 +51,14 @@ export function createFileDigest(enabled: boolean): FileDigest {
  * of the whole file. Fails with LOCAL_FILE when the file is shorter than `length`. Reads
  * nothing for a disabled digest.
  */
-export async function hashFilePrefix(handle: FileHandle, length: number, hash: FileDigest, what = 'file'): Promise<void> {
+export async function hashFilePrefix(fd: number, length: number, hash: FileDigest, what = 'file'): Promise<void> {
   if (length <= 0 || !hash.enabled) return;
   const scratch = Buffer.allocUnsafe(Math.min(HASH_READ_SIZE, length));
   let position = 0;
   while (position < length) {
     const want = Math.min(scratch.length, length - position);
-    const { bytesRead } = await handle.read(scratch, 0, want, position);
+    // Asynchronous: a resumed prefix can be gigabytes, too long to hold up the event loop.
+    const { bytesRead } = await readAsync(fd, scratch, 0, want, position);
     if (bytesRead === 0) {
       throw new IcqError(ErrorCode.LOCAL_FILE, `${what} is shorter than the ${length} bytes expected (ends at ${position})`);
     }
@@ -68,7 +72,7 @@ export async function hashPathPrefix(path: string, length: number, hash: FileDig
   if (length <= 0 || !hash.enabled) return;
   const handle = await open(path, 'r');
   try {
-    await hashFilePrefix(handle, length, hash, path);
+    await hashFilePrefix(handle.fd, length, hash, path);
   } finally {
     await handle.close();
   }
@@ -87,7 +91,7 @@ export async function sha256OfFile(path: string, enabled = true): Promise<string
   try {
     const { size } = await handle.stat();
     const hash = createFileDigest(true);
-    await hashFilePrefix(handle, size, hash, path);
+    await hashFilePrefix(handle.fd, size, hash, path);
     return hash.hex();
   } finally {
     await handle.close();

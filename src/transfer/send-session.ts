@@ -1,5 +1,4 @@
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
 import type { FilePacket } from '../wire/file.js';
@@ -58,12 +57,14 @@ interface CurrentFile {
   index: number;
   /** Relative name for events: sub-directory + name. */
   name: string;
-  /** Opened while the 02 travels, so the 03 round trip hides the open. */
-  handle: Promise<FileHandle>;
+  /** Opened right after the 02 left, so the 03 round trip hides the open; null once closed. */
+  fd: number | null;
+  /** Why it could not be opened: reported when the data loop needs the file. */
+  openError: unknown;
   /** A file that fits one block is read (and hashed) while the 02 travels too; null if not. */
-  preRead: Promise<PreRead | null> | null;
+  preRead: PreRead | null;
   stopped: boolean;
-  /** The data loop, once 03 started it; it closes the handle when it ends. */
+  /** The data loop, once 03 started it; it closes the file when it ends. */
   sending: Promise<void> | null;
 }
 
@@ -160,24 +161,17 @@ class SendSession extends FileSession {
       return;
     }
     const file = files[this.fileCount++]!;
-    const handle = openForSending(file);
-    handle.catch(() => undefined); // reported when the data loop awaits it
     const cur: CurrentFile = {
       file,
       index: this.fileCount,
       name: file.subdir === '' ? file.name : `${file.subdir}/${file.name}`,
-      handle,
+      fd: null,
+      openError: null,
       preRead: null,
       stopped: false,
       sending: null,
     };
     this.current = cur;
-    // Most 03s say "from the start": a small file read during the round trip goes out the
-    // moment the 03 arrives (the round trip is the only per-file wait of the protocol).
-    if (file.size > 0 && file.size <= BLOCK_CAPACITY && this.speed.bytesPerSecond === Infinity) {
-      const block = this.takeBlock();
-      if (block !== null) cur.preRead = this.preRead(cur, block);
-    }
     this.state = 'WAIT_START';
     this.conn.send(
       encodeFilePacket({
@@ -189,6 +183,19 @@ class SendSession extends FileSession {
         speed: this.speed.local,
       }),
     );
+    // The 02 is on its way: open the file (and read it, when small) while it travels.
+    try {
+      cur.fd = openForSending(file);
+    } catch (err) {
+      cur.openError = err;
+      return;
+    }
+    // Most 03s say "from the start": a small file read during the round trip goes out the
+    // moment the 03 arrives (the round trip is the only per-file wait of the protocol).
+    if (file.size > 0 && file.size <= BLOCK_CAPACITY && this.speed.bytesPerSecond === Infinity) {
+      const block = this.takeBlock();
+      if (block !== null) cur.preRead = this.preRead(cur.fd, file.size, block);
+    }
   }
 
   private startFile(offset: number): void {
@@ -210,11 +217,11 @@ class SendSession extends FileSession {
     cur.sending = this.sendData(cur, offset).catch((err: unknown) => this.fail(err));
   }
 
-  /** Read the whole (small) file into block; null when that fails (the data loop reports it). */
-  private async preRead(cur: CurrentFile, block: DataBlock): Promise<PreRead | null> {
+  /** Read the whole (small) file into block; null when that fails (the data loop reads again and reports it). */
+  private preRead(fd: number, size: number, block: DataBlock): PreRead | null {
     try {
       const hash = this.newDigest();
-      const framed = await block.fill(await cur.handle, 0, cur.file.size, hash);
+      const framed = block.fill(fd, 0, size, hash);
       return { block, framed, hash };
     } catch {
       this.freeBlocks.push(block);
@@ -224,25 +231,35 @@ class SendSession extends FileSession {
 
   /** The pre-read of a file that is not sent from the start (or not at all): its block goes back. */
   private dropPreRead(cur: CurrentFile): void {
-    const pending = cur.preRead;
+    const pre = cur.preRead;
     cur.preRead = null;
-    void pending?.then((pre) => {
-      if (pre !== null) this.releaseBlock(pre.block);
-    });
+    if (pre !== null) this.releaseBlock(pre.block);
+  }
+
+  private closeFile(cur: CurrentFile): void {
+    const fd = cur.fd;
+    cur.fd = null;
+    if (fd === null) return;
+    try {
+      closeSync(fd);
+    } catch {
+      // Only read from: nothing can be lost.
+    }
   }
 
   /** The data loop for one file: read a block into framed packets, pace, write, repeat. */
   private async sendData(cur: CurrentFile, offset: number): Promise<void> {
-    const handle = await cur.handle;
+    if (cur.fd === null) throw cur.openError;
+    const fd = cur.fd;
     try {
       // The pre-read serves a transfer from the start at full speed; anything else reads anew.
       let pre: PreRead | null = null;
-      if (offset === 0 && this.speed.bytesPerSecond === Infinity && cur.preRead !== null) pre = await cur.preRead;
+      if (offset === 0 && this.speed.bytesPerSecond === Infinity && cur.preRead !== null) pre = cur.preRead;
       else this.dropPreRead(cur);
       cur.preRead = null;
       const hash = pre?.hash ?? this.newDigest();
       // file-done carries the sha256 of the whole file, also when resumed.
-      if (offset > 0) await hashFilePrefix(handle, offset, hash, cur.file.path);
+      if (offset > 0) await hashFilePrefix(fd, offset, hash, cur.file.path);
       const end = cur.file.size;
       let position = offset;
       this.pacer.reset(performance.now());
@@ -268,7 +285,7 @@ class SendSession extends FileSession {
         const length = pre !== null ? end - position : Math.min(end - position, pacedBlockBytes(rate, block.capacity, DATA_CHUNK_SIZE));
         let framed: Buffer;
         try {
-          framed = pre?.framed ?? (await block.fill(handle, position, length, hash));
+          framed = pre?.framed ?? block.fill(fd, position, length, hash);
           pre = null;
         } catch (err) {
           this.freeBlocks.push(block);
@@ -299,7 +316,7 @@ class SendSession extends FileSession {
         if (corked) this.conn.socket.uncork();
       }
     } finally {
-      await handle.close().catch(() => undefined);
+      this.closeFile(cur);
     }
   }
 
@@ -307,7 +324,7 @@ class SendSession extends FileSession {
   private endFile(cur: CurrentFile, sha256: string, skipped: boolean): void {
     if (skipped) this.skipped++;
     this.dropPreRead(cur);
-    if (cur.sending === null) void cur.handle.then((h) => h.close()).catch(() => undefined);
+    if (cur.sending === null) this.closeFile(cur);
     this.progress.tick();
     this.options.onEvent?.({
       event: 'file-done',
@@ -390,7 +407,11 @@ class SendSession extends FileSession {
     this.wakeUp();
     const cur = this.current;
     // Let the data loop close its file before reporting; a file opened but never sent is closed here.
-    return cur === null ? Promise.resolve() : (cur.sending ?? cur.handle.then((h) => h.close()));
+    if (cur === null) return Promise.resolve();
+    if (cur.sending !== null) return cur.sending;
+    this.dropPreRead(cur);
+    this.closeFile(cur);
+    return Promise.resolve();
   }
 
   protected override detachMore(): void {
@@ -398,19 +419,20 @@ class SendSession extends FileSession {
   }
 }
 
-async function openForSending(file: OutgoingFile): Promise<FileHandle> {
-  let handle: FileHandle;
+/** Open a file to send and check it still has the size the request announced. Synchronous, like the reads. */
+function openForSending(file: OutgoingFile): number {
+  let fd: number;
   try {
-    handle = await open(file.path, 'r');
+    fd = openSync(file.path, 'r');
   } catch (err) {
     throw new IcqError(ErrorCode.LOCAL_FILE, `cannot open ${file.path}: ${(err as Error).message}`, { cause: err });
   }
-  const { size } = await handle.stat();
+  const { size } = fstatSync(fd);
   if (size !== file.size) {
-    await handle.close();
+    closeSync(fd);
     throw new IcqError(ErrorCode.LOCAL_FILE, `${file.path} changed size since the request (${file.size} → ${size} bytes)`);
   }
-  return handle;
+  return fd;
 }
 
 function isIdleTimeout(err: unknown): boolean {

@@ -360,7 +360,10 @@ describe('quirks of real clients', () => {
 
   it('a receiver that pauses (05 speed 0) for longer than --idle-timeout, then stops the first file with 04', async () => {
     const work = await tempDir('pause-stop');
-    const files = await makeFiles(work, { 'a.bin': 3_000_000, 'b.bin': 5000 });
+    // a.bin is many times what loopback's socket buffers hold, so icqsend is still sending it
+    // when the 04 arrives (§5: a 04 stops whichever file is current; a small a.bin could
+    // already be all sent, and the 04 would stop b.bin instead).
+    const files = await makeFiles(work, { 'a.bin': 32_000_000, 'b.bin': 5000 });
     const listener = await RawListener.open();
     const sending = icqsend(listener.port, [path.join(work, 'a.bin'), path.join(work, 'b.bin')], ['--idle-timeout', '1']);
 
