@@ -275,8 +275,11 @@ class ReceiveSession extends FileSession {
     const file = this.file;
     if (this.state !== 'RECEIVING' || file === null) return;
     this.file = null;
-    file.sink!.close();
-    file.target!.release();
+    try {
+      file.sink!.close();
+    } finally {
+      file.target!.release();
+    }
     this.skipped++;
     this.emitFileDone(file, file.target!.path, '', true);
     this.awaitNextFile();
