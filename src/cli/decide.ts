@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { FileRequestInfo, RequestDecision } from '../transfer/options.js';
 import { escapeForDisplay } from '../transfer/names.js';
 
@@ -61,6 +60,8 @@ export function terminalPrompt(
   let queue: Promise<unknown> = Promise.resolve();
   const ask = async (request: FileRequestInfo): Promise<boolean> => {
     if (signal.aborted) return false;
+    // Loaded on the first question: most runs (--accept, no terminal) never ask one.
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input, output, terminal: true });
     try {
       return isYes(await rl.question(promptText(request), { signal }));

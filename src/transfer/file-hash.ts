@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { read } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -21,9 +21,12 @@ export interface FileDigest {
   hex(): string;
 }
 
+/** Loaded for the first digest: runs without --json never hash. */
+let crypto: typeof import('node:crypto') | undefined;
+
 class Sha256Digest implements FileDigest {
   readonly enabled = true;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash = (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256');
 
   update(data: Uint8Array): void {
     this.hash.update(data);
