@@ -119,14 +119,6 @@ export class PeerConnection extends EventEmitter {
     return this.socket.write(framed, onFlushed);
   }
 
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    if (this.queue.length === 0) this.socket.resume();
-  }
-
   /** Report err once (as 'error') and destroy the socket. */
   fail(err: unknown): void {
     if (this.failed) return;
