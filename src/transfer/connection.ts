@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { FrameDecoder, encodeFrame } from '../wire/framing.js';
+import { FrameDecoder, encodeFrame, frameBody } from '../wire/framing.js';
 import type { FrameRangeHandler } from '../wire/framing.js';
 import { IcqError, ErrorCode } from '../errors.js';
 
@@ -13,14 +13,10 @@ export interface PeerConnectionOptions {
 
 /**
  * Takes each frame in place: the body is buf[start, end) (buf may hold other frames too).
- * Handlers that decode call frameBody(); the data path reads the range without allocating.
+ * Handlers that decode call frameBody() (wire/framing.ts); the data path reads the range
+ * without allocating.
  */
 export type FrameHandler = FrameRangeHandler;
-
-/** The body of a frame handed to a FrameHandler, as a Buffer of its own (a view, no copy). */
-export function frameBody(buf: Buffer, start: number, end: number): Buffer {
-  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-}
 
 /**
  * One framed TCP connection to a peer. The socket feeds chunks into a FrameDecoder; each

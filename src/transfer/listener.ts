@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { PeerConnection, frameBody } from './connection.js';
+import { frameBody } from '../wire/framing.js';
+import { PeerConnection } from './connection.js';
 import { decodeInit, isInitPacket, type InitPacket } from '../wire/peer.js';
 import { IcqProtocolError, WireErrorCode } from '../wire/errors.js';
 import { toIPv4 } from './tcp.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { frameBody } from './connection.js';
+import { frameBody } from '../wire/framing.js';
 import type { PeerConnection } from './connection.js';
 import {
   PeerCommand,

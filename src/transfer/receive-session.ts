@@ -1,7 +1,7 @@
 import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '../wire/file.js';
 import type { FileInfo, FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
-import { frameBody } from './connection.js';
+import { frameBody } from '../wire/framing.js';
 import type { PeerConnection } from './connection.js';
 import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';

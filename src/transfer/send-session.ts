@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
 import type { FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
-import { frameBody } from './connection.js';
+import { frameBody } from '../wire/framing.js';
 import type { PeerConnection } from './connection.js';
 import type { TransferSummary } from './options.js';
 import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';

@@ -11,6 +11,11 @@ export interface FrameDecoderOptions {
 /** A whole frame in place: its body is buf[start, end). */
 export type FrameRangeHandler = (buf: Buffer, start: number, end: number) => void;
 
+/** The body of a frame reported in place, as a Buffer of its own (a view, no copy). */
+export function frameBody(buf: Buffer, start: number, end: number): Buffer {
+  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+}
+
 /**
  * Incremental decoder for the TCP framing: WORD LE length N, then N body bytes.
  * Fed arbitrary chunks; reports each whole frame once. A frame that lies wholly in one
@@ -51,7 +56,7 @@ export class FrameDecoder {
 
   /** Decode chunk, calling onFrame with each whole frame's body as a Buffer of its own. */
   push(chunk: Buffer, onFrame: (body: Buffer) => void): void {
-    this.pushRanges(chunk, (buf, start, end) => onFrame(start === 0 && end === buf.length ? buf : buf.subarray(start, end)));
+    this.pushRanges(chunk, (buf, start, end) => onFrame(frameBody(buf, start, end)));
   }
 
   /** Decode chunk, calling onFrame with each whole frame as a range of a buffer. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { frameBody } from '../../src/transfer/connection.js';
+import { frameBody } from '../../src/wire/framing.js';
 import { cleanUp, connectionAndPeer } from './session-helpers.js';
 
 afterEach(cleanUp);
