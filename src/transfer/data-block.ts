@@ -1,7 +1,7 @@
-import type { FileDigest } from './file-hash.js';
 import { readSync, readvSync } from 'node:fs';
 import { DATA_CHUNK_SIZE, DATA_FRAME_OVERHEAD, writeDataFrameHeader } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
+import type { FileDigest } from './file-hash.js';
 
 /** One framed 06 packet carrying a full chunk: WORD length, type byte, 2048 data bytes. */
 export const FRAMED_CHUNK_SIZE = DATA_FRAME_OVERHEAD + DATA_CHUNK_SIZE;
