@@ -26,6 +26,8 @@ import {
 import { RetransmitQueue } from './retransmit.js';
 import type {
   IncomingMessage,
+  LoginEventListener,
+  LoginEvents,
   LoginResult,
   PeerPresence,
   Presence,
@@ -615,22 +617,10 @@ export class LoginSession extends EventEmitter implements Presence {
   }
 }
 
-/** Typed events (see Presence in types.ts). */
+/** Typed events (LoginEvents in types.ts). */
 export interface LoginSession {
-  on(event: 'online', listener: (p: PeerPresence) => void): this;
-  on(event: 'offline', listener: (p: { uin: number }) => void): this;
-  on(event: 'status', listener: (p: { uin: number; status: number }) => void): this;
-  on(event: 'reverse-connect', listener: (r: ReverseConnectRequest) => void): this;
-  on(event: 'message', listener: (m: IncomingMessage) => void): this;
-  on(event: 'relogin', listener: () => void): this;
-  on(event: 'server-gone', listener: (err: Error) => void): this;
-  once(event: 'online', listener: (p: PeerPresence) => void): this;
-  once(event: 'offline', listener: (p: { uin: number }) => void): this;
-  once(event: 'status', listener: (p: { uin: number; status: number }) => void): this;
-  once(event: 'reverse-connect', listener: (r: ReverseConnectRequest) => void): this;
-  once(event: 'message', listener: (m: IncomingMessage) => void): this;
-  once(event: 'relogin', listener: () => void): this;
-  once(event: 'server-gone', listener: (err: Error) => void): this;
+  on<K extends keyof LoginEvents>(event: K, listener: LoginEventListener<K>): this;
+  once<K extends keyof LoginEvents>(event: K, listener: LoginEventListener<K>): this;
 }
 
 function checkUin(uin: number): void {

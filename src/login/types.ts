@@ -59,6 +59,19 @@ export interface LoginResult {
  * 'server-gone' (IcqError: retransmits exhausted or logged off; the session keeps trying
  * to log in again until close()).
  */
+/** The events a login session emits, each with its listener's arguments. */
+export interface LoginEvents {
+  online: [presence: PeerPresence];
+  offline: [peer: { uin: number }];
+  status: [change: { uin: number; status: number }];
+  'reverse-connect': [request: ReverseConnectRequest];
+  message: [message: IncomingMessage];
+  relogin: [];
+  'server-gone': [err: Error];
+}
+
+export type LoginEventListener<K extends keyof LoginEvents> = (...args: LoginEvents[K]) => void;
+
 export interface Presence {
   readonly uin: number;
   /** Our address as the server saw it, once logged in. */
@@ -79,12 +92,6 @@ export interface Presence {
   queryPresence(uin: number, timeoutMs: number): Promise<PeerPresence | undefined>;
   /** Send 0x015E through the server; resolves when the server ACKed it. */
   sendReverseConnect(params: ReverseConnectParams): Promise<void>;
-  on(event: 'online', listener: (p: PeerPresence) => void): this;
-  on(event: 'offline', listener: (p: { uin: number }) => void): this;
-  on(event: 'status', listener: (p: { uin: number; status: number }) => void): this;
-  on(event: 'reverse-connect', listener: (r: ReverseConnectRequest) => void): this;
-  on(event: 'message', listener: (m: IncomingMessage) => void): this;
-  on(event: 'relogin', listener: () => void): this;
-  on(event: 'server-gone', listener: (err: Error) => void): this;
+  on<K extends keyof LoginEvents>(event: K, listener: LoginEventListener<K>): this;
   off(event: string, listener: (...args: any[]) => void): this;
 }
