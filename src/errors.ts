@@ -30,6 +30,17 @@ export const ErrorCode = {
   ACK_TIMEOUT: 'ICQ_ERR_ACK_TIMEOUT',
   /** The connection closed or stalled mid-transfer; partial data is kept. */
   TRANSFER_BROKEN: 'ICQ_ERR_TRANSFER_BROKEN',
+  /**
+   * The receiver ended the file connection with a reset instead of a normal close: it could
+   * not store a file (disk full, permissions, a path conflict) or gave up. What it had not
+   * confirmed is not delivered.
+   */
+  NOT_DELIVERED: 'ICQ_ERR_NOT_DELIVERED',
+  /**
+   * A resume's overlap did not match the partial file: the source changed since the partial
+   * was written. The partial is dropped; the next attempt starts from byte 0.
+   */
+  RESUME_MISMATCH: 'ICQ_ERR_RESUME_MISMATCH',
   /** No traffic within --idle-timeout. */
   IDLE_TIMEOUT: 'ICQ_ERR_IDLE_TIMEOUT',
   /** The peer broke the protocol (beyond malformed bytes: wrong sizes, offsets, states). */

@@ -34,6 +34,8 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   [ErrorCode.ACK_TIMEOUT]: ExitCode.REFUSED,
   [ErrorCode.TRANSFER_BROKEN]: ExitCode.BROKEN,
   [ErrorCode.IDLE_TIMEOUT]: ExitCode.BROKEN,
+  [ErrorCode.NOT_DELIVERED]: ExitCode.BROKEN,
+  [ErrorCode.RESUME_MISMATCH]: ExitCode.BROKEN,
   [ErrorCode.PROTOCOL]: ExitCode.PROTOCOL,
   [ErrorCode.UNSAFE_PATH]: ExitCode.PROTOCOL,
   [ErrorCode.LIMIT]: ExitCode.PROTOCOL,

@@ -133,9 +133,24 @@ export class PeerConnection extends EventEmitter {
 
   /** Drop the connection: no frame, and no error, is reported after this. */
   destroy(): void {
+    this.stop();
+    this.socket.destroy();
+  }
+
+  /**
+   * Drop the connection with a TCP reset (RST) instead of a normal close, so the peer can
+   * tell that we gave up from "all is done". Like destroy(), nothing is reported after this.
+   */
+  reset(): void {
+    this.stop();
+    if (this.socket.destroyed) return;
+    if (this.socket.connecting || this.socket.readyState === 'closed') this.socket.destroy();
+    else this.socket.resetAndDestroy();
+  }
+
+  private stop(): void {
     this.failed = true;
     this.handler = null;
     this.queue.length = 0;
-    this.socket.destroy();
   }
 }

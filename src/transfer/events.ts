@@ -94,6 +94,17 @@ export interface DoneEvent extends TransferSummary {
   event: 'done';
 }
 
+/**
+ * Something the user should know that does not end the transfer: a resume that could not
+ * be used, a file skipped because its path conflicts with what is in the receive directory.
+ */
+export interface WarningEvent {
+  event: 'warning';
+  code: string;
+  message: string;
+  peer?: number;
+}
+
 export interface ErrorEvent {
   event: 'error';
   code: string;
@@ -110,6 +121,7 @@ export type TransferEvent =
   | ProgressEvent
   | FileDoneEvent
   | DoneEvent
+  | WarningEvent
   | ErrorEvent;
 
 export type EventSink = (event: TransferEvent) => void;

@@ -75,7 +75,13 @@ export abstract class FileSession {
   /** The batch's counts, for the summary. */
   protected abstract counts(): { files: number; bytes: number; skipped: number };
   /** Mark the state failed and close what is open (files keep what they have); settles when done. */
-  protected abstract release(): Promise<unknown>;
+  protected abstract release(err: unknown): Promise<unknown>;
+  /**
+   * End the connection of a failed session with a TCP reset rather than a normal close.
+   * The receiver does (README, "Sent means delivered"): the wire has no error packet, and a
+   * sender must never take our failure for its success.
+   */
+  protected readonly resetOnFailure: boolean = false;
   /** Remove the subclass's own listeners when the session ends. */
   protected detachMore(): void {}
 
@@ -87,7 +93,7 @@ export abstract class FileSession {
   protected succeed(): void {
     if (this.settled) return;
     this.settled = true;
-    this.detach();
+    this.detach(false);
     const { files, bytes, skipped } = this.counts();
     this.resolveRun({
       peer: this.common.peer,
@@ -103,12 +109,12 @@ export abstract class FileSession {
   protected fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    const released = this.release();
-    this.detach();
+    const released = this.release(err);
+    this.detach(this.resetOnFailure);
     void released.catch(() => undefined).then(() => this.rejectRun(err));
   }
 
-  private detach(): void {
+  private detach(reset: boolean): void {
     this.progress.stop();
     this.conn.off('error', this.onError);
     this.conn.off('close', this.onClose);
@@ -116,7 +122,8 @@ export abstract class FileSession {
     this.detachMore();
     // A late 'error' from the socket must still have a listener.
     this.conn.on('error', ignore);
-    this.conn.destroy();
+    if (reset) this.conn.reset();
+    else this.conn.destroy();
   }
 }
 

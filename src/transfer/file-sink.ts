@@ -1,4 +1,4 @@
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { FileDigest } from './file-hash.js';
 
@@ -35,7 +35,7 @@ export class FileSink {
   constructor(
     private readonly fd: number,
     private position: number,
-    private readonly hash: FileDigest,
+    private hash: FileDigest,
     private readonly buffer: Buffer,
     private readonly path: string,
   ) {}
@@ -68,12 +68,39 @@ export class FileSink {
     this.position += len;
   }
 
-  /** Write everything received and close the file. Throws LOCAL_FILE when that fails. */
-  close(): void {
+  /** Bytes in the file once what is buffered is written. */
+  get length(): number {
+    return this.position + this.fill;
+  }
+
+  /**
+   * Drop what is buffered and cut the file to `length` bytes (at most what was written):
+   * bytes nothing vouches for go, and the next write follows them (the file is O_APPEND).
+   * `hash` then holds the digest of those `length` bytes and takes what follows.
+   */
+  truncate(length: number, hash: FileDigest = this.hash): void {
+    if (this.closed) throw new IcqError(ErrorCode.INTERNAL, `truncate ${this.path} after it was closed`);
+    this.fill = 0;
+    try {
+      ftruncateSync(this.fd, length);
+    } catch (err) {
+      this.closeQuietly();
+      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot truncate ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+    this.position = length;
+    this.hash = hash;
+  }
+
+  /**
+   * Write everything received and close the file, giving it the sender's mtime (Unix
+   * seconds; 0 = unknown, left as it is). Throws LOCAL_FILE when that fails.
+   */
+  close(mtime = 0): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
     try {
+      if (mtime > 0) futimesSync(this.fd, Date.now() / 1000, mtime);
       closeSync(this.fd);
     } catch (err) {
       throw new IcqError(ErrorCode.LOCAL_FILE, `cannot close ${this.path}: ${(err as Error).message}`, { cause: err });

@@ -7,7 +7,10 @@ import { DEFAULT_LIMITS } from './options.js';
 import type { TransferSummary } from './options.js';
 import type { ReceiveTarget } from './target.js';
 import { DEFAULT_WRITE_BUFFER_SIZE, FileSink } from './file-sink.js';
+import { readSync } from 'node:fs';
+import { isProtocolError } from '../wire/errors.js';
 import { createFileDigest, hashPathPrefix, sha256OfFile } from './file-hash.js';
+import { DEFAULT_RESUME_OVERLAP, ResumeCheck, resumeOffset } from './resume-check.js';
 import type { FileDigest } from './file-hash.js';
 import { FileSession, type FileSessionOptions } from './file-session.js';
 
@@ -34,6 +37,8 @@ export interface ReceiveSessionOptions extends FileSessionOptions {
   /** Most files a 00 may announce (default 100000). */
   maxFiles?: number;
   nick: string;
+  /** Bytes below a partial's end that a resume asks for again and compares (default 64 KiB; resume-check.ts). */
+  resumeOverlap?: number;
   /** Where a file goes and from which offset (target.ts prepareTarget). */
   prepare: (info: IncomingFileInfo) => Promise<ReceiveTarget>;
 }
@@ -65,9 +70,13 @@ interface IncomingFile {
   target: ReceiveTarget | null;
   sink: FileSink | null;
   hash: FileDigest;
-  /** SIZE − OFFSET: the bytes to receive. */
+  /** SIZE − OFFSET: the bytes to receive (SIZE once a sender turns out to send from byte 0). */
   need: number;
   got: number;
+  /** Comparing a resume's overlap (resume-check.ts); null when there is none, or once it passed. */
+  check: ResumeCheck | null;
+  /** Bytes of the partial that are vouched for: a protocol error cuts it back to these. */
+  verified: number;
 }
 
 class ReceiveSession extends FileSession {
@@ -131,16 +140,8 @@ class ReceiveSession extends FileSession {
       if (this.state !== 'RECEIVING' || file === null) {
         throw new IcqError(ErrorCode.PROTOCOL, `${n} data bytes from the sender outside a file (state ${this.state})`);
       }
-      if (n > file.need - file.got) {
-        throw new IcqError(
-          ErrorCode.PROTOCOL,
-          `sender sent more than the ${file.info.size} bytes announced for ${file.target!.name} (${file.need - file.got} were left, got ${n})`,
-        );
-      }
-      file.sink!.write(buf, start + 1, end);
-      file.got += n;
-      this.progress.add(n);
-      if (file.got === file.need) this.finishFile(file);
+      if (file.check !== null) return this.onOverlap(file, file.check, buf, start + 1, end);
+      this.onData(file, buf, start + 1, end);
       return;
     }
     const packet = decodeFilePacket(frameBody(buf, start, end));
@@ -154,6 +155,64 @@ class ReceiveSession extends FileSession {
     if (this.state === 'WAIT_BATCH_INIT' && packet.kind === 'batch-init') return this.onBatchInit(packet.count, packet.total);
     if (this.state === 'WAIT_FILE_INFO' && packet.kind === 'file-info') return this.onFileInfo(packet);
     throw unexpected(packet, this.state);
+  }
+
+  /** File data past any overlap: into the sink. */
+  private onData(file: IncomingFile, buf: Buffer, from: number, end: number): void {
+    const n = end - from;
+    if (n > file.need - file.got) {
+      throw new IcqError(
+        ErrorCode.PROTOCOL,
+        `sender sent more than the ${file.info.size} bytes announced for ${file.target!.name} (${file.need - file.got} were left, got ${n})`,
+      );
+    }
+    file.sink!.write(buf, from, end);
+    file.got += n;
+    this.progress.add(n);
+    if (file.got === file.need) this.finishFile(file);
+  }
+
+  /** Data while a resume's overlap is compared: nothing is written until it is judged. */
+  private onOverlap(file: IncomingFile, check: ResumeCheck, buf: Buffer, from: number, end: number): void {
+    const used = check.feed(buf, from, end);
+    const name = file.target!.name;
+    switch (check.verdict) {
+      case 'checking':
+        break;
+      case 'continues':
+        file.check = null;
+        file.hash.update(check.tail);
+        break;
+      case 'from-start': {
+        // icqlib 1.0.0 sends from byte 0 whatever the 03 says (PROTOCOL.md §7): what came is
+        // the start of the file, equal to the partial's; the rest follows it.
+        file.check = null;
+        const hash = createFileDigest(file.hash.enabled);
+        hash.update(check.head!);
+        file.hash = hash;
+        file.sink!.truncate(check.head!.length, hash);
+        file.verified = check.head!.length;
+        file.need = file.info.size;
+        this.warn(ErrorCode.RESUME_MISMATCH, `${this.remote} ignored the resume offset and sends ${name} from byte 0: taking it whole from the start`);
+        break;
+      }
+      case 'mismatch':
+        // Neither the partial's end nor its start: the source changed. Never splice it.
+        file.sink!.truncate(0);
+        file.verified = 0;
+        throw new IcqError(
+          ErrorCode.RESUME_MISMATCH,
+          `the resumed bytes of ${name} differ from what was received before (the file changed at the sender?): the partial is dropped, and the next try starts from byte 0`,
+        );
+    }
+    file.got += used;
+    this.progress.add(used);
+    if (from + used < end) this.onData(file, buf, from + used, end);
+    else if (file.got === file.need) this.finishFile(file);
+  }
+
+  private warn(code: string, message: string): void {
+    this.options.onEvent?.({ event: 'warning', code, message, peer: this.options.peer });
   }
 
   private onBatchInit(count: number, total: number): void {
@@ -197,9 +256,24 @@ class ReceiveSession extends FileSession {
   }
 
   private async beginFile(info: IncomingFileInfo): Promise<void> {
-    const target = await this.options.prepare(info);
+    let target: ReceiveTarget;
+    try {
+      target = await this.options.prepare(info);
+    } catch (err) {
+      if (!(err instanceof IcqError && err.code === ErrorCode.UNSAFE_PATH)) throw err;
+      return this.skipUnplaceable(info, err);
+    }
     if (this.failed) return target.release();
-    const file: IncomingFile = { info, target, sink: null, hash: createFileDigest(this.options.sha256 ?? true), need: 0, got: 0 };
+    const file: IncomingFile = {
+      info,
+      target,
+      sink: null,
+      hash: createFileDigest(this.options.sha256 ?? true),
+      need: 0,
+      got: 0,
+      check: null,
+      verified: 0,
+    };
     this.file = file;
     const size = info.size;
     if (target.skip) {
@@ -215,8 +289,10 @@ class ReceiveSession extends FileSession {
       this.emitFileDone(file, target.path, sha256, true);
       return this.awaitNextFile();
     }
-    const offset = target.offset;
-    if (offset > size) throw new IcqError(ErrorCode.INTERNAL, `target for ${target.name} resumes at ${offset}, beyond its ${size} bytes`);
+    const kept = target.offset;
+    if (kept > size) throw new IcqError(ErrorCode.INTERNAL, `target for ${target.name} resumes at ${kept}, beyond its ${size} bytes`);
+    // A resume asks again for the last bytes it has, to compare them (resume-check.ts).
+    const offset = resumeOffset(kept, this.options.resumeOverlap ?? DEFAULT_RESUME_OVERLAP);
     // The 03 first: the sender reads it while the previous file is completed and the .part
     // is created (frames that come meanwhile wait in the connection).
     this.sendStart(offset);
@@ -229,7 +305,9 @@ class ReceiveSession extends FileSession {
       throw new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${target.partPath}: ${(err as Error).message}`, { cause: err });
     }
     this.writeBuffer ??= Buffer.allocUnsafe(DEFAULT_WRITE_BUFFER_SIZE);
-    file.sink = new FileSink(fd, offset, file.hash, this.writeBuffer, target.partPath);
+    file.sink = new FileSink(fd, kept, file.hash, this.writeBuffer, target.partPath);
+    file.verified = kept;
+    if (kept > offset) file.check = readOverlap(fd, offset, kept, target.partPath);
     // file-done carries the sha256 of the whole file, also when resumed.
     if (offset > 0) await hashPathPrefix(target.partPath, offset, file.hash);
     if (this.failed) return;
@@ -239,6 +317,15 @@ class ReceiveSession extends FileSession {
     if (file.need === 0) return this.finishFile(file);
     this.state = 'RECEIVING';
     this.listen();
+  }
+
+  /** A name whose place in --dir is taken by something else (a file where a directory must go): skip that file, go on. */
+  private skipUnplaceable(info: IncomingFileInfo, err: IcqError): void {
+    this.sendStart(info.size);
+    this.completePending();
+    this.skipped++;
+    this.warn(err.code, `skipped ${JSON.stringify(info.name)}: ${err.message}`);
+    this.awaitNextFile();
   }
 
   private sendStart(offset: number): void {
@@ -260,7 +347,7 @@ class ReceiveSession extends FileSession {
     if (file === null) return;
     this.pending = null;
     try {
-      file.sink!.close();
+      file.sink!.close(file.info.mtime);
     } catch (err) {
       file.target!.release();
       throw err;
@@ -372,8 +459,14 @@ class ReceiveSession extends FileSession {
     return { files: this.count, bytes: this.options.expectedTotal, skipped: this.skipped };
   }
 
-  /** Keep what was received in the .part (written and closed), rename nothing. */
-  protected release(): Promise<unknown> {
+  /** The receiver's failure is a reset, never a normal close (README, "Sent means delivered"). */
+  protected override readonly resetOnFailure = true;
+
+  /**
+   * Keep what was received in the partial (written and closed), rename nothing. After a
+   * protocol error the partial is cut back to what is vouched for.
+   */
+  protected release(err: unknown): Promise<unknown> {
     this.state = 'FAILED';
     // A file received whole is still put in place; the current one keeps its .part.
     try {
@@ -383,6 +476,13 @@ class ReceiveSession extends FileSession {
     }
     const file = this.file;
     this.file = null;
+    if (file?.sink && isPeerFault(err)) {
+      try {
+        file.sink.truncate(file.verified);
+      } catch {
+        // Already failing: the first error is the one reported.
+      }
+    }
     file?.sink?.abandon();
     file?.target?.release();
     return Promise.resolve();
@@ -391,6 +491,35 @@ class ReceiveSession extends FileSession {
   protected override detachMore(): void {
     this.conn.socket.off('end', this.onEnd);
   }
+}
+
+/** The partial's bytes [offset, kept) and, when offset > 0, [0, kept − offset): what a resume compares. */
+function readOverlap(fd: number, offset: number, kept: number, what: string): ResumeCheck {
+  const length = kept - offset;
+  const tail = readExactly(fd, length, offset, what);
+  const head = offset > 0 ? readExactly(fd, length, 0, what) : null;
+  return new ResumeCheck(tail, head);
+}
+
+function readExactly(fd: number, length: number, position: number, what: string): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+  } catch (err) {
+    throw new IcqError(ErrorCode.LOCAL_FILE, `cannot read ${what}: ${(err as Error).message}`, { cause: err });
+  }
+  if (done < length) throw new IcqError(ErrorCode.LOCAL_FILE, `${what} is shorter than expected (${position + done} bytes)`);
+  return buf;
+}
+
+/** The sender broke the protocol: what it sent last is not to be trusted. */
+function isPeerFault(err: unknown): boolean {
+  return isProtocolError(err) || (err instanceof IcqError && (err.code === ErrorCode.PROTOCOL || err.code === ErrorCode.RESUME_MISMATCH));
 }
 
 function isConnectionLoss(err: unknown): boolean {

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
 import type { FilePacket } from '../wire/file.js';
+import type { FileDoneEvent } from './events.js';
 import { IcqError, ErrorCode } from '../errors.js';
 import { frameBody } from '../wire/framing.js';
 import type { PeerConnection } from './connection.js';
@@ -83,6 +84,13 @@ class SendSession extends FileSession {
   private current: CurrentFile | null = null;
   private fileCount = 0;
   private skipped = 0;
+  /**
+   * file-done events of files sent but not yet known to be stored. An icqxfer receiver puts
+   * file k in place before it asks for file k + 2 (its 03), and closes normally only once
+   * the last file is in place; it resets the connection when it cannot store a file. So
+   * file k is reported at the 03 of file k + 2, or at the normal close after the last.
+   */
+  private readonly unconfirmed: { index: number; event: FileDoneEvent }[] = [];
   private needDrain = false;
   /** The data loop waits on this (a free block, drain, pacing, un-pause, stop or failure). */
   private waiter: (() => void) | null = null;
@@ -200,6 +208,7 @@ class SendSession extends FileSession {
 
   private startFile(offset: number): void {
     const cur = this.current!;
+    this.confirmUpTo(cur.index - 2);
     const size = cur.file.size;
     if (offset > size) throw new IcqError(ErrorCode.PROTOCOL, `receiver asked for offset ${offset} of ${cur.name}, which has ${size} bytes`);
     this.emitFileStart(cur, offset);
@@ -326,17 +335,33 @@ class SendSession extends FileSession {
     this.dropPreRead(cur);
     if (cur.sending === null) this.closeFile(cur);
     this.progress.tick();
-    this.options.onEvent?.({
-      event: 'file-done',
-      peer: this.options.peer,
-      name: cur.name,
-      path: cur.file.path,
-      bytes: cur.file.size,
-      sha256,
-      type: cur.file.type,
-      skipped,
+    this.unconfirmed.push({
+      index: cur.index,
+      event: {
+        event: 'file-done',
+        peer: this.options.peer,
+        name: cur.name,
+        path: cur.file.path,
+        bytes: cur.file.size,
+        sha256,
+        type: cur.file.type,
+        skipped,
+      },
     });
     this.nextFile();
+  }
+
+  /** Report the files up to `index` (1-based) as delivered. */
+  private confirmUpTo(index: number): void {
+    while (this.unconfirmed.length > 0 && this.unconfirmed[0]!.index <= index) {
+      this.options.onEvent?.(this.unconfirmed.shift()!.event);
+    }
+  }
+
+  /** The receiver closed normally after the last file: every file is in place. */
+  private delivered(): void {
+    this.confirmUpTo(Infinity);
+    this.succeed();
   }
 
   private emitFileStart(cur: CurrentFile, offset: number): void {
@@ -384,12 +409,22 @@ class SendSession extends FileSession {
 
   protected onConnectionError(err: unknown): void {
     // After the last byte we only wait for the receiver to close; a peer that never does is not a failure.
-    if (this.state === 'DONE' && isIdleTimeout(err) && this.conn.socket.writableFinished) return this.succeed();
+    if (this.state === 'DONE' && isIdleTimeout(err) && this.conn.socket.writableFinished) return this.delivered();
+    if (isReset(err)) {
+      const lost = this.unconfirmed.map((u) => u.event.name);
+      if (this.current !== null && !lost.includes(this.current.name)) lost.push(this.current.name);
+      const what = lost.length === 0 ? 'nothing more was stored' : `not delivered: ${lost.join(', ')}`;
+      return this.fail(
+        new IcqError(ErrorCode.NOT_DELIVERED, `${this.remote} reset the connection (the receiver could not store a file, or gave up): ${what}`, {
+          cause: err,
+        }),
+      );
+    }
     this.fail(err);
   }
 
   protected onConnectionClose(): void {
-    if (this.state === 'DONE') return this.succeed();
+    if (this.state === 'DONE') return this.delivered();
     const where = this.current === null ? 'before the first file' : `during ${this.current.name}`;
     this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `${this.remote} closed the connection ${where}`));
   }
@@ -433,6 +468,12 @@ function openForSending(file: OutgoingFile): number {
     throw new IcqError(ErrorCode.LOCAL_FILE, `${file.path} changed size since the request (${file.size} → ${size} bytes)`);
   }
   return fd;
+}
+
+/** The peer ended the connection with a TCP reset: ECONNRESET on a read, EPIPE on a write. */
+function isReset(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return cause === 'ECONNRESET' || cause === 'EPIPE';
 }
 
 function isIdleTimeout(err: unknown): boolean {

@@ -8,7 +8,9 @@ import type { OnExists } from './options.js';
 
 /**
  * Where one incoming file goes (DESIGN.md, "Behaviour users expect"): data is written to
- * NAME.part inside the receive directory and renamed when complete. Names and sub-directory
+ * `.NAME.part` beside the final name and renamed when complete. A received name never
+ * starts with a dot (names.ts turns a leading dot into `_`), so a partial can only be one
+ * this receiver wrote: a received file called `a.txt.part` is never taken for a partial. Names and sub-directory
  * components must already be sanitized (names.ts); this module makes sure the file system
  * cannot be used to escape either: no symlink on the way is ever followed, nothing outside
  * the directory is created or written, and nothing is clobbered that the policy does not say.
@@ -22,16 +24,17 @@ export interface ReceiveTarget {
   name: string;
   /** Absolute final path. */
   path: string;
-  /** Absolute path of the .part file (final path + '.part'). */
+  /** Absolute path of the partial file (`.NAME.part` beside the final path). */
   partPath: string;
-  /** Bytes already present (resume), or size when the file is to be skipped. */
+  /** Bytes of the partial already present (resume), or size when the file is to be skipped. */
   offset: number;
   skip: boolean;
   /** MIME type from the name via mime-types (`application/octet-stream` when unknown). */
   type: string;
   /**
-   * Open the .part for writing at `offset` (created if missing, truncated to offset),
-   * refusing symlinks (O_NOFOLLOW). Returns the file descriptor, which the caller closes.
+   * Open the partial for reading and appending at `offset` (created if missing, truncated
+   * to offset), refusing symlinks (O_NOFOLLOW); reads are for verifying a resume. Returns
+   * the file descriptor, which the caller closes.
    */
   open(): number;
   /** Rename .part to the final path (applying the policy again if a file appeared there meanwhile); returns the final path. */
@@ -48,6 +51,8 @@ export interface TargetOptions {
   /** Sanitized file name (sanitizeFileName). */
   name: string;
   size: number;
+  /** The sender's mtime (Unix seconds, 0 = unknown): for the quick check of --on-exists resume. */
+  mtime?: number;
   onExists: OnExists;
   /** MIME patterns (`image/*`); a file of another type is skipped. Absent or empty: all types. */
   acceptTypes?: string[];
@@ -61,10 +66,16 @@ export async function resolveReceiveRoot(dir: string): Promise<string> {
   return realpath(dir);
 }
 
-const PART = '.part';
-/** NAME_MAX on nearly every file system; NAME.part must fit, so NAME gets 5 bytes less. */
+const PART_PREFIX = '.';
+const PART_SUFFIX = '.part';
+/** NAME_MAX on nearly every file system; .NAME.part must fit, so NAME gets 6 bytes less. */
 const NAME_MAX = 255;
-const MAX_NAME_BYTES = NAME_MAX - PART.length;
+const MAX_NAME_BYTES = NAME_MAX - PART_PREFIX.length - PART_SUFFIX.length;
+
+/** The partial of a final path: `.NAME.part` in the same directory. */
+export function partialPathOf(finalPath: string): string {
+  return path.join(path.dirname(finalPath), PART_PREFIX + path.basename(finalPath) + PART_SUFFIX);
+}
 /** `NAME (n).ext` candidates tried before giving up with LIMIT. */
 const MAX_NUMBERED_NAMES = 10_000;
 
@@ -112,7 +123,7 @@ export async function prepareTarget(opts: TargetOptions): Promise<ReceiveTarget>
   for (let n = 0; n <= MAX_NUMBERED_NAMES; n++) {
     const slot = inspect(dirPath, n === 0 ? name : numberedName(name, n, MAX_NAME_BYTES));
     // No await from here to claims.add: the check and the claim cannot interleave with another prepareTarget.
-    const choice = choose(onExists, slot, n === 0, size);
+    const choice = choose(onExists, slot, n === 0, size, opts.mtime ?? 0);
     if (choice === NEXT) continue;
     assertInside(root, slot.partPath);
     const common = { root, subdir, baseName: name, number: n, onExists, type, size, finalPath: slot.path };
@@ -152,7 +163,7 @@ class Target implements ReceiveTarget {
   constructor(state: TargetState) {
     this.#state = state;
     this.path = state.finalPath;
-    this.partPath = state.finalPath + PART;
+    this.partPath = partialPathOf(state.finalPath);
     this.name = relativeName(state.subdir, path.basename(state.finalPath));
     this.offset = state.offset;
     this.skip = state.skip;
@@ -165,7 +176,7 @@ class Target implements ReceiveTarget {
     // Walk again: a directory on the way may have been swapped for a symlink since prepareTarget.
     walkSubdir(this.#state.root, this.#state.subdir);
     const flags =
-      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+      constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
     if (this.#state.freshPart) {
       // O_EXCL: success means a new, empty, plain file of our own, so the checks below have
       // nothing to find (one call less per file, which counts on batches of small files).
@@ -182,14 +193,14 @@ class Target implements ReceiveTarget {
       // O_NONBLOCK: a FIFO planted under the name fails at once instead of blocking until a reader comes.
       fd = openSync(this.partPath, flags, 0o666);
     } catch (err) {
-      if (hasCode(err, 'ELOOP', 'EMLINK', 'ENXIO', 'EISDIR')) throw unsafe(`${this.name}${PART} is not a plain file`, err);
+      if (hasCode(err, 'ELOOP', 'EMLINK', 'ENXIO', 'EISDIR')) throw unsafe(`${this.partName} is not a plain file`, err);
       throw err;
     }
     try {
       const stats = fstatSync(fd);
-      if (!isPlainFile(stats)) throw unsafe(`${this.name}${PART} is not a plain file`);
+      if (!isPlainFile(stats)) throw unsafe(`${this.partName} is not a plain file`);
       if (stats.size < this.offset) {
-        throw new IcqError(ErrorCode.INTERNAL, `${this.name}${PART} shrank to ${stats.size} bytes, below the resume offset ${this.offset}`);
+        throw new IcqError(ErrorCode.INTERNAL, `${this.partName} shrank to ${stats.size} bytes, below the resume offset ${this.offset}`);
       }
       if (stats.size > this.offset) ftruncateSync(fd, this.offset);
       return fd;
@@ -205,7 +216,7 @@ class Target implements ReceiveTarget {
       const { root, subdir, baseName, onExists } = this.#state;
       const dirPath = walkSubdir(root, subdir);
       const part = lstatOrNull(this.partPath);
-      if (part === null || !isPlainFile(part)) throw unsafe(`${this.name}${PART} is not a plain file`);
+      if (part === null || !isPlainFile(part)) throw unsafe(`${this.partName} is not a plain file`);
       const existing = lstatOrNull(this.path);
       if (existing?.isSymbolicLink()) throw unsafe(`${this.name} is a symlink`);
       if (onExists === 'overwrite' && this.#state.number === 0 && (existing === null || existing.isFile())) {
@@ -233,6 +244,11 @@ class Target implements ReceiveTarget {
     }
   }
 
+  /** The partial's name relative to the receive directory, for messages. */
+  private get partName(): string {
+    return relativeName(this.#state.subdir, path.basename(this.partPath));
+  }
+
   release(): void {
     if (this.#claim !== null) claims.delete(this.#claim);
     this.#claim = null;
@@ -253,7 +269,7 @@ const SKIP = 'skip';
 type Choice = typeof NEXT | typeof SKIP | { offset: number };
 
 /** The --on-exists policy (DESIGN.md) for one candidate; the first candidate is the name as sent. */
-function choose(policy: OnExists, slot: Slot, first: boolean, size: number): Choice {
+function choose(policy: OnExists, slot: Slot, first: boolean, size: number, mtime: number): Choice {
   if (isClaimed(slot)) return NEXT;
   const free = slot.final === null && slot.part === null;
   switch (policy) {
@@ -268,8 +284,18 @@ function choose(policy: OnExists, slot: Slot, first: boolean, size: number): Cho
       if (first && slot.final?.isFile()) return SKIP;
       return resumeChoice(slot, size);
     case 'resume':
+      if (first && isSameFile(slot.final, size, mtime)) return SKIP;
       return resumeChoice(slot, size);
   }
+}
+
+/**
+ * rsync's quick check: a complete file with the sender's size and mtime is already there, so
+ * re-sending a directory after a failure sends only what is missing. An unknown mtime (0)
+ * never matches.
+ */
+function isSameFile(final: Stats | null, size: number, mtime: number): boolean {
+  return mtime > 0 && final !== null && final.isFile() && final.size === size && Math.floor(final.mtimeMs / 1000) === mtime;
 }
 
 /** A finished file keeps its name; a .part is continued, or restarted when larger than the file. */
@@ -287,7 +313,7 @@ function isClaimed(slot: Slot): boolean {
 
 function inspect(dirPath: string, name: string): Slot {
   const finalPath = path.join(dirPath, name);
-  const partPath = finalPath + PART;
+  const partPath = path.join(dirPath, PART_PREFIX + name + PART_SUFFIX);
   const final = lstatOrNull(finalPath);
   const part = lstatOrNull(partPath);
   return { name, path: finalPath, partPath, final, part };
