@@ -101,6 +101,16 @@ export interface ErrorEvent {
   peer?: number;
 }
 
+/**
+ * Something the user should know that does not stop anything: a directory sent flat to a
+ * receiver not known to read sub-directories, a connection dropped at a limit.
+ */
+export interface WarningEvent {
+  event: 'warning';
+  message: string;
+  peer?: number;
+}
+
 export type TransferEvent =
   | OnlineEvent
   | RequestEvent
@@ -110,6 +120,7 @@ export type TransferEvent =
   | ProgressEvent
   | FileDoneEvent
   | DoneEvent
-  | ErrorEvent;
+  | ErrorEvent
+  | WarningEvent;
 
 export type EventSink = (event: TransferEvent) => void;

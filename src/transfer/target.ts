@@ -64,7 +64,7 @@ export async function resolveReceiveRoot(dir: string): Promise<string> {
 const PART = '.part';
 /** NAME_MAX on nearly every file system; NAME.part must fit, so NAME gets 5 bytes less. */
 const NAME_MAX = 255;
-const MAX_NAME_BYTES = NAME_MAX - PART.length;
+export const MAX_NAME_BYTES = NAME_MAX - PART.length;
 /** `NAME (n).ext` candidates tried before giving up with LIMIT. */
 const MAX_NUMBERED_NAMES = 10_000;
 
