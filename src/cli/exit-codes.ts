@@ -49,6 +49,7 @@ const EXIT_FOR_WIRE_ERROR: Record<WireErrorCode, ExitCode> = {
   [WireErrorCode.BAD_LENGTH]: ExitCode.PROTOCOL,
   [WireErrorCode.FRAME_TOO_LARGE]: ExitCode.PROTOCOL,
   [WireErrorCode.BAD_VERSION]: ExitCode.PROTOCOL,
+  [WireErrorCode.UNSUPPORTED_VERSION]: ExitCode.PROTOCOL,
   [WireErrorCode.UNKNOWN_PACKET]: ExitCode.PROTOCOL,
   [WireErrorCode.BAD_VALUE]: ExitCode.PROTOCOL,
 };

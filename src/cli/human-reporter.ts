@@ -70,6 +70,9 @@ export class HumanReporter implements EventWriter {
         bars?.finish(event.peer);
         this.info(this.summary(event));
         return;
+      case 'warning':
+        this.info(`warning: ${escapeForDisplay(event.message)}`);
+        return;
       case 'error':
         bars?.stop();
         this.line(`${escapeForDisplay(event.message)} [${event.code}]`);

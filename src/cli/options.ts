@@ -103,7 +103,7 @@ export function addLimitOptions(cmd: Command, side: 'send' | 'receive'): Command
         .argParser(integerIn(MIN_NAME_LENGTH, 255)),
     )
     .addOption(
-      new Option('--max-connections <N>', 'most message connections at once (to our listener, or opened at a peer\'s request through the server); at the limit, one that never sent its first packet makes room')
+      new Option('--max-connections <N>', 'most message connections at once (to our listener, or opened at a peer\'s request through the server); at the limit, the one idle longest (no request waiting, no transfer running) makes room')
         .default(d.maxConnections)
         .argParser(integerIn(1, MAX_COUNT)),
     )

@@ -32,6 +32,8 @@ export class PeerConnection extends EventEmitter {
   private handler: FrameHandler | null = null;
   private readonly queue: Buffer[] = [];
   private failed = false;
+  /** The peer's address while the socket knew it: a reset socket forgets it ('?:?'). */
+  private knownRemote: string | null = null;
   closed = false;
 
   constructor(socket: Socket, options: PeerConnectionOptions = {}) {
@@ -39,6 +41,7 @@ export class PeerConnection extends EventEmitter {
     this.socket = socket;
     this.decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize ?? 0xffff });
     socket.setNoDelay(true);
+    if (socket.remoteAddress !== undefined) this.knownRemote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.setIdleTimeout(options.idleTimeoutMs ?? 0);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () =>
@@ -54,7 +57,10 @@ export class PeerConnection extends EventEmitter {
   }
 
   get remote(): string {
-    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+    if (this.knownRemote !== null) return this.knownRemote;
+    if (this.socket.remoteAddress === undefined) return '?:?';
+    this.knownRemote = `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return this.knownRemote;
   }
 
   /** Idle limit in ms (0 = none). A paused transfer turns it off while paused. */

@@ -96,11 +96,13 @@ export interface DoneEvent extends TransferSummary {
 
 /**
  * Something the user should know that does not end the transfer: a resume that could not
- * be used, a file skipped because its path conflicts with what is in the receive directory.
+ * be used, a file skipped because its path conflicts with what is in the receive directory,
+ * a directory sent flat to a receiver not known to read sub-directories, a connection
+ * dropped at a limit. `code` (ICQ_ERR_…) where one applies.
  */
 export interface WarningEvent {
   event: 'warning';
-  code: string;
+  code?: string;
   message: string;
   peer?: number;
 }

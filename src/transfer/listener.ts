@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { frameBody } from '../wire/framing.js';
 import { PeerConnection } from './connection.js';
 import { decodeInit, isInitPacket, type InitPacket } from '../wire/peer.js';
@@ -26,19 +27,30 @@ export interface AcceptedPeer {
   init: InitPacket;
 }
 
+/** What the listener knows of one open connection, to choose which one makes room. */
+interface OpenConnection {
+  address: string;
+  /** performance.now() of its last bytes in, or of the moment its owner said it went idle. */
+  lastActive: number;
+  /** Not handed over yet: no init has come. */
+  waitingForInit: boolean;
+  /** Handed over, and its owner said it is idle (no request waiting, no transfer running). */
+  idle: boolean;
+}
+
 /**
  * A TCP listener for peers: every accepted connection must open with an init packet
  * (§3.2); the listener reads it, then emits 'peer' ({ connection, init }) with the
  * connection's frame handler unset, so the next frame waits for whoever takes it.
- * At a limit, the oldest connection still waiting for its init makes room for a new one;
- * without such a connection the new one is closed at once. Silent ones go at the idle timeout.
+ * At a limit, the connection idle longest makes room for a new one: one still waiting for
+ * its init, or one handed over whose owner said it is idle (setIdle). A connection carrying
+ * a request or a transfer is never dropped; without a connection to drop, the new one is
+ * closed at once. Every drop is logged. Silent ones go at the idle timeout.
  */
 export class PeerListener extends EventEmitter {
   private readonly server: net.Server;
   private readonly perAddress = new Map<string, number>();
-  private readonly open = new Set<net.Socket>();
-  /** Accepted sockets that have not sent their init yet (still ours to drop), oldest first, with their address. */
-  private readonly waitingForInit = new Map<net.Socket, string>();
+  private readonly open = new Map<net.Socket, OpenConnection>();
   private bound: { host: string; port: number } | null = null;
 
   constructor(private readonly options: PeerListenerOptions) {
@@ -72,44 +84,68 @@ export class PeerListener extends EventEmitter {
   }
 
   /**
-   * Room for a new connection from address. At a limit, the oldest connection that has not
-   * sent its init yet (from the same address when that address is at its own limit) is
-   * dropped: otherwise a few silent connections would hold the listener shut for a whole
-   * idle timeout. Connections already handed over are never dropped for room.
+   * Room for a new connection from address. At a limit, the connection idle longest that
+   * may be dropped (no init yet, or handed over and idle) goes, from the same address when
+   * that address is at its own limit: otherwise a few silent connections, or a flood of idle
+   * ones after an init, would hold the listener shut for a whole idle timeout. A connection
+   * whose owner has not said it is idle is never dropped for room.
    */
   private makeRoom(address: string): boolean {
     const addressFull = (this.perAddress.get(address) ?? 0) >= this.options.maxConnectionsPerAddress;
     if (!addressFull && this.open.size < this.options.maxConnections) return true;
-    for (const [waiting, from] of this.waitingForInit) {
-      if (addressFull && from !== address) continue;
-      this.options.log?.(`dropped a connection from ${from} that sent nothing, to make room`);
-      this.forget(waiting, from);
-      waiting.destroy();
-      return true;
+    let victim: [net.Socket, OpenConnection] | undefined;
+    for (const entry of this.open) {
+      const c = entry[1];
+      if (!(c.waitingForInit || c.idle) || (addressFull && c.address !== address)) continue;
+      if (victim === undefined || c.lastActive < victim[1].lastActive) victim = entry;
     }
-    return false;
+    if (victim === undefined) return false;
+    const [socket, c] = victim;
+    const seconds = ((performance.now() - c.lastActive) / 1000).toFixed(1);
+    const what = c.waitingForInit ? 'sent no init' : 'was idle';
+    const limit = addressFull ? `the limit of ${this.options.maxConnectionsPerAddress} per address` : `the limit of ${this.options.maxConnections}`;
+    this.options.log?.(`dropped a connection from ${c.address} that ${what} for ${seconds} s, to make room for ${address} (${limit})`);
+    this.forget(socket);
+    socket.destroy();
+    return true;
+  }
+
+  /**
+   * The owner of a handed-over connection says whether it is idle (no request waiting, no
+   * transfer running): only then may it make room at a limit. Unknown connections are ignored.
+   */
+  setIdle(connection: PeerConnection, idle: boolean): void {
+    const c = this.open.get(connection.socket);
+    if (c === undefined || c.waitingForInit || c.idle === idle) return;
+    c.idle = idle;
+    // Idle from now: a connection that just finished a long transfer is not the idlest.
+    if (idle) c.lastActive = performance.now();
   }
 
   /** Stop counting socket (at its close, or when dropped for room); safe to call twice. */
-  private forget(socket: net.Socket, address: string): void {
-    this.waitingForInit.delete(socket);
-    if (!this.open.delete(socket)) return;
-    const n = (this.perAddress.get(address) ?? 1) - 1;
-    if (n <= 0) this.perAddress.delete(address);
-    else this.perAddress.set(address, n);
+  private forget(socket: net.Socket): void {
+    const c = this.open.get(socket);
+    if (c === undefined) return;
+    this.open.delete(socket);
+    const n = (this.perAddress.get(c.address) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(c.address);
+    else this.perAddress.set(c.address, n);
   }
 
   private onConnection(socket: net.Socket): void {
     const address = toIPv4(socket.remoteAddress);
     if (!this.makeRoom(address)) {
-      this.options.log?.(`refused a connection from ${address}: connection limit reached`);
+      this.options.log?.(`refused a connection from ${address}: connection limit reached and every connection is busy`);
       socket.destroy();
       return;
     }
-    this.open.add(socket);
-    this.waitingForInit.set(socket, address);
+    const tracked: OpenConnection = { address, lastActive: performance.now(), waitingForInit: true, idle: false };
+    this.open.set(socket, tracked);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    socket.once('close', () => this.forget(socket, address));
+    socket.once('close', () => this.forget(socket));
+    socket.on('data', () => {
+      tracked.lastActive = performance.now();
+    });
 
     const connection = new PeerConnection(socket, {
       maxFrameSize: this.options.maxFrameSize,
@@ -127,8 +163,9 @@ export class PeerListener extends EventEmitter {
       const init = decodeInit(frame);
       connection.setHandler(null);
       connection.off('error', onEarlyError);
-      // From here the connection belongs to whoever takes 'peer': close() leaves it alone.
-      this.waitingForInit.delete(socket);
+      // From here the connection belongs to whoever takes 'peer': close() leaves it alone,
+      // and it makes room at a limit only once its owner says it is idle (setIdle).
+      tracked.waitingForInit = false;
       if (this.listenerCount('peer') === 0) {
         connection.destroy();
         return;
@@ -142,7 +179,7 @@ export class PeerListener extends EventEmitter {
    * already handed over with 'peer' belong to their new owner and stay open.
    */
   close(): Promise<void> {
-    for (const s of this.waitingForInit.keys()) s.destroy();
+    for (const [s, c] of this.open) if (c.waitingForInit) s.destroy();
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());

@@ -25,8 +25,9 @@ export interface LimitOptions {
   /** Longest file name, in bytes, kept on disk (default 255); longer names are shortened. */
   maxNameLength?: number;
   /**
-   * Most simultaneous connections one listener holds (default 64). At the limit, the oldest
-   * connection that has not sent its init yet makes room for a new one. Message connections
+   * Most simultaneous connections one listener holds (default 64). At the limit, the
+   * connection idle longest (no init yet, or no request waiting and no transfer running)
+   * makes room for a new one. Message connections
    * opened on reverse-connect requests are bounded by the same number.
    */
   maxConnections?: number;

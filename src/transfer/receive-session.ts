@@ -1,4 +1,4 @@
-import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED } from '../wire/file.js';
+import { decodeFilePacket, encodeFilePacket, FilePacketType, FULL_SPEED, SUBDIR_READER_MARK } from '../wire/file.js';
 import type { FileInfo, FilePacket } from '../wire/file.js';
 import { IcqError, ErrorCode } from '../errors.js';
 import { frameBody } from '../wire/framing.js';
@@ -224,7 +224,8 @@ class ReceiveSession extends FileSession {
     this.count = count;
     // ICQ99 and later Licq tell their speed before the 01; we do when it is not full speed.
     if (this.speed.local !== FULL_SPEED) this.conn.send(encodeFilePacket({ kind: 'speed', speed: this.speed.local }));
-    this.conn.send(encodeFilePacket({ kind: 'init-ack', speed: FULL_SPEED, nick: this.options.nick }));
+    // The mark after the NUL of NICK tells an icqxfer sender we read the 02 TEXT sub-directory (§5).
+    this.conn.send(encodeFilePacket({ kind: 'init-ack', speed: FULL_SPEED, nick: this.options.nick, afterNul: SUBDIR_READER_MARK }));
     this.state = 'WAIT_FILE_INFO';
   }
 

@@ -35,6 +35,9 @@ import {
 import { runReceiveSession } from './receive-session.js';
 import { prepareTarget, resolveReceiveRoot } from './target.js';
 import { connectTcp, toIPv4 } from './tcp.js';
+// The one rate limiter for log lines the project has (icqd's); it is pure and does no I/O.
+import { LogLimiter } from '../server/log-limiter.js';
+import { WireErrorCode } from '../wire/errors.js';
 
 /** What we answer a read-away-message request with (§3.3). */
 const AUTO_REPLY = 'icqxfer: send me files';
@@ -107,9 +110,19 @@ export class FileReceiver extends EventEmitter {
       maxConnectionsPerAddress: this.limits.maxConnectionsPerAddress,
       idleTimeoutMs: this.timeouts.idleTimeoutMs,
       maxFrameSize: this.limits.maxFrameSize,
+      log: this.limitLog,
     });
     this.listener.on('error', () => {});
   }
+
+  /**
+   * Connections dropped at a limit, as warnings: the user learns why a sender failed. A flood
+   * must not become a flood of lines, so at most a few a window, and how many were held back.
+   */
+  private readonly limitLog = (() => {
+    const limiter = new LogLimiter((message) => this.report({ event: 'warning', message }), 10, 10_000);
+    return (line: string): void => limiter.write(line);
+  })();
 
   get address(): { host: string; port: number } {
     if (this.bound === undefined) throw new Error('receiver is not started');
@@ -144,9 +157,19 @@ export class FileReceiver extends EventEmitter {
   private onMessageConnection(connection: PeerConnection, peerUin: number): void {
     const channel = new MessageChannel(connection, { uin: this.uin });
     this.channels.add(channel);
-    channel.on('close', () => this.channels.delete(channel));
+    const from = connection.remote;
+    channel.on('close', (err: Error | undefined) => {
+      this.channels.delete(channel);
+      // A peer whose TCP version we cannot read (encrypted ICQ 98a style packets) is told
+      // nowhere else: say why its connection ended (PROTOCOL.md §3.3, §7).
+      const code = (err as { code?: string } | undefined)?.code;
+      if (code === WireErrorCode.UNSUPPORTED_VERSION || code === WireErrorCode.BAD_VERSION) {
+        this.report({ event: 'error', code, message: `message connection from ${from} (UIN ${peerUin}) closed: ${err!.message}`, peer: peerUin });
+      }
+    });
     channel.on('request', (msg: PeerMessage) => this.onRequest(channel, msg, peerUin));
     channel.on('cancel', (msg: PeerMessage) => this.onCancel(channel, msg));
+    this.refreshIdleTimeout(channel);
   }
 
   private onRequest(channel: MessageChannel, msg: PeerMessage, peerUin: number): void {
@@ -224,6 +247,7 @@ export class FileReceiver extends EventEmitter {
       maxConnectionsPerAddress: 4,
       idleTimeoutMs: this.timeouts.idleTimeoutMs,
       maxFrameSize: this.limits.maxFrameSize,
+      log: this.limitLog,
     });
     fileListener.on('error', () => {});
     transfer.fileListener = fileListener;
@@ -373,6 +397,8 @@ export class FileReceiver extends EventEmitter {
     let busy = false;
     for (const t of this.transfers) if (t.channel === channel) busy = true;
     channel.connection.setIdleTimeout(busy ? 0 : this.timeouts.idleTimeoutMs);
+    // Only an idle message connection may make room at the listener's connection limit.
+    this.listener.setIdle(channel.connection, !busy);
   }
 
   private end(transfer: IncomingTransfer, result: { summary?: TransferSummary; error?: Error }): void {

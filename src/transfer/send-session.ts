@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { decodeFilePacket, encodeFilePacket, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
-import type { FilePacket } from '../wire/file.js';
+import { decodeFilePacket, encodeFilePacket, readsSubdirs, FilePacketType, DATA_CHUNK_SIZE, FULL_SPEED } from '../wire/file.js';
+import type { FilePacket, InitAck } from '../wire/file.js';
 import type { FileDoneEvent } from './events.js';
 import { IcqError, ErrorCode } from '../errors.js';
 import { frameBody } from '../wire/framing.js';
@@ -11,6 +11,7 @@ import { DataBlock, DEFAULT_CHUNKS_PER_BLOCK } from './data-block.js';
 import { createFileDigest, hashFilePrefix } from './file-hash.js';
 import type { FileDigest } from './file-hash.js';
 import { FileSession, type FileSessionOptions } from './file-session.js';
+import { flattenBatch } from './flatten.js';
 import { Pacer, pacedBlockBytes } from './speed.js';
 
 export interface OutgoingFile {
@@ -34,6 +35,8 @@ export interface SendSessionOptions extends FileSessionOptions {
   nick: string;
 }
 
+/** An 06 with no data: frame `01 00 06`. */
+const EMPTY_DATA = encodeFilePacket({ kind: 'data', data: Buffer.alloc(0) });
 /** Framed blocks in flight at once: enough to keep the socket busy while the next is read. */
 const MAX_BLOCKS = 4;
 /** File bytes one block holds: files up to this size are read during the 02 → 03 round trip. */
@@ -83,6 +86,10 @@ class SendSession extends FileSession {
   private blocksMade = 0;
   private current: CurrentFile | null = null;
   private fileCount = 0;
+  /** The batch as it goes out: options.files, or flattened at the 01 (onInitAck). */
+  private files: readonly OutgoingFile[];
+  /** The 01 said the receiver reads 02 TEXT; until then, and without it, TEXT stays empty. */
+  private subdirsInText = false;
   private skipped = 0;
   /**
    * file-done events of files sent but not yet known to be stored. An icqxfer receiver puts
@@ -104,6 +111,7 @@ class SendSession extends FileSession {
     private readonly options: SendSessionOptions,
   ) {
     super(conn, options, options.total);
+    this.files = options.files;
   }
 
   /** S speaks first (§5): 00 right after the init, whichever side connected. */
@@ -133,7 +141,7 @@ class SendSession extends FileSession {
       case 'stop-file':
         return this.onStopFile();
     }
-    if (this.state === 'WAIT_INIT_ACK' && packet.kind === 'init-ack') return this.nextFile();
+    if (this.state === 'WAIT_INIT_ACK' && packet.kind === 'init-ack') return this.onInitAck(packet);
     if (this.state === 'WAIT_START' && packet.kind === 'start') return this.startFile(packet.offset);
     throw unexpected(packet, this.state);
   }
@@ -159,8 +167,28 @@ class SendSession extends FileSession {
     }
   }
 
+  /**
+   * Sub-directories travel in 02 TEXT only to a receiver that marked its 01 as a reader of
+   * them (an icqxfer receiver): Licq 1.0.x breaks on a non-empty TEXT and cannot be told
+   * apart (PROTOCOL.md §7). To any other receiver the batch goes flat, with one warning.
+   */
+  private onInitAck(ack: InitAck): void {
+    this.subdirsInText = readsSubdirs(ack);
+    const flat = this.subdirsInText ? null : flattenBatch(this.options.files);
+    if (flat !== null) {
+      this.files = flat.files;
+      const renamed = flat.renamed > 0 ? `, ${flat.renamed} renamed to stay unique` : '';
+      this.options.onEvent?.({
+        event: 'warning',
+        peer: this.options.peer,
+        message: `${this.options.peer} is not known to read sub-directories: ${flat.moved} file(s) from directories go flat under their base names${renamed}`,
+      });
+    }
+    this.nextFile();
+  }
+
   private nextFile(): void {
-    const files = this.options.files;
+    const files = this.files;
     if (this.fileCount === files.length) {
       // No end packet: closing after the last chunk is how S says "done" (§5).
       this.current = null;
@@ -185,7 +213,7 @@ class SendSession extends FileSession {
       encodeFilePacket({
         kind: 'file-info',
         name: file.name,
-        text: file.subdir,
+        text: this.subdirsInText ? file.subdir : '',
         size: file.size,
         mtime: file.mtime,
         speed: this.speed.local,
@@ -213,12 +241,15 @@ class SendSession extends FileSession {
     if (offset > size) throw new IcqError(ErrorCode.PROTOCOL, `receiver asked for offset ${offset} of ${cur.name}, which has ${size} bytes`);
     this.emitFileStart(cur, offset);
     this.progress.beginFile(cur.name, size, offset);
+    // An empty file, and a skipped one (OFFSET = SIZE), get one empty 06 (§5): Licq 1.0.x
+    // waits for a 06 before it reads the next 02, and throws that 02 away otherwise.
     if (size === 0) {
+      this.conn.send(EMPTY_DATA);
       this.endFile(cur, this.newDigest().hex(), false);
       return;
     }
     if (offset === size) {
-      // OFFSET = SIZE: the receiver skips this file (or has it all); nothing is sent for it.
+      this.conn.send(EMPTY_DATA);
       this.endFile(cur, '', true);
       return;
     }

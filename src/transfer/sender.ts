@@ -254,6 +254,15 @@ export class FileSender {
       // Giving up before the ACK: tell the peer so it drops the request (§3.6).
       channel.forget(request.seq);
       if (!channel.connection.closed) channel.send(cancelFor(channel.endpoint, request));
+      // Closed or reset before any answer: nothing was transferred, so nothing to resume. A
+      // receiver at its connection limit does exactly this (and logs it).
+      if ((err as IcqError).code === ErrorCode.TRANSFER_BROKEN) {
+        throw new IcqError(
+          ErrorCode.PEER_UNREACHABLE,
+          `${to} at ${channel.connection.remote} closed the message connection before answering the file request (it may be at its connection limit: see its log)`,
+          { cause: err },
+        );
+      }
       throw err;
     }
     if (ack.status === PeerStatus.REFUSE) {

@@ -70,7 +70,7 @@ const PART_PREFIX = '.';
 const PART_SUFFIX = '.part';
 /** NAME_MAX on nearly every file system; .NAME.part must fit, so NAME gets 6 bytes less. */
 const NAME_MAX = 255;
-const MAX_NAME_BYTES = NAME_MAX - PART_PREFIX.length - PART_SUFFIX.length;
+export const MAX_NAME_BYTES = NAME_MAX - PART_PREFIX.length - PART_SUFFIX.length;
 
 /** The partial of a final path: `.NAME.part` in the same directory. */
 export function partialPathOf(finalPath: string): string {

@@ -126,6 +126,15 @@ export class ByteReader {
   }
 
   lntsBytes(field = 'string', maxLength = 0xffff): Buffer {
+    return this.lntsSplit(field, maxLength).text;
+  }
+
+  /**
+   * LNTS read like lntsBytes, also returning what follows the first NUL inside the string
+   * (without the final NUL): readers of the time never see it, so a sender can put a mark
+   * there for readers that look (the 01 NICK, PROTOCOL.md §5). Views, not copies.
+   */
+  lntsSplit(field = 'string', maxLength = 0xffff): { text: Buffer; afterNul: Buffer } {
     const len = this.u16(`${field} length`);
     if (len > maxLength) {
       throw new IcqProtocolError(WireErrorCode.BAD_LENGTH, `${this.what}: ${field} is ${len} bytes, limit ${maxLength}`);
@@ -134,7 +143,11 @@ export class ByteReader {
     const take = len === this.remaining + 1 ? this.remaining : len;
     const raw = this.bytes(take, field);
     const nul = raw.indexOf(0);
-    return nul === -1 ? raw : raw.subarray(0, nul);
+    if (nul === -1) return { text: raw, afterNul: raw.subarray(raw.length) };
+    const tail = raw.subarray(nul + 1);
+    // The string's own final NUL is not part of what follows the first one.
+    const afterNul = tail.length > 0 && tail[tail.length - 1] === 0 ? tail.subarray(0, -1) : tail;
+    return { text: raw.subarray(0, nul), afterNul };
   }
 
   /** Throws unless every byte was consumed; for packets whose length is fixed. */

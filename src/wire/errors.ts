@@ -12,6 +12,11 @@ export const WireErrorCode = {
   FRAME_TOO_LARGE: 'ICQ_ERR_FRAME_TOO_LARGE',
   /** A protocol version we do not speak. */
   BAD_VERSION: 'ICQ_ERR_BAD_VERSION',
+  /**
+   * A real protocol version whose packets are encrypted (TCP 4 and 5, ICQ 98a style), which
+   * icqxfer does not decrypt: the connection ends with this reason instead of silently.
+   */
+  UNSUPPORTED_VERSION: 'ICQ_ERR_UNSUPPORTED_VERSION',
   /** A command or packet type this layer does not know. */
   UNKNOWN_PACKET: 'ICQ_ERR_UNKNOWN_PACKET',
   /** A field whose value is outside what the protocol allows. */

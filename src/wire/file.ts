@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter, decodeText } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
 import { MAX_FRAME_BODY } from './framing.js';
 
@@ -29,6 +29,23 @@ export interface InitAck {
   kind: 'init-ack';
   speed: number;
   nick: string;
+  /**
+   * Text after the first NUL of NICK (absent when there is none). Readers of the time cut
+   * NICK at its first NUL, so an icqxfer receiver marks itself here (SUBDIR_READER_MARK).
+   */
+  afterNul?: string;
+}
+
+/**
+ * What an icqxfer receiver puts after the NUL of its 01 NICK: "I read the sub-directory in
+ * the 02 TEXT". Old clients cannot see it, and no client of the time sends it, so a sender
+ * sends a sub-directory only to a receiver that says this (PROTOCOL.md §5, §7).
+ */
+export const SUBDIR_READER_MARK = 'icqxfer:subdir';
+
+/** True when a 01 says its sender reads the 02 TEXT sub-directory. */
+export function readsSubdirs(ack: InitAck): boolean {
+  return ack.afterNul?.split('\0').includes(SUBDIR_READER_MARK) ?? false;
 }
 export interface FileInfo {
   kind: 'file-info';
@@ -74,8 +91,10 @@ export function encodeFilePacket(p: FilePacket): Buffer {
   switch (p.kind) {
     case 'batch-init':
       return new ByteWriter(32).u8(FilePacketType.BATCH_INIT).u32(0).u32(p.count).u32(p.total).u32(p.speed).lnts(p.nick).toBuffer();
-    case 'init-ack':
-      return new ByteWriter(16).u8(FilePacketType.INIT_ACK).u32(p.speed).lnts(p.nick).toBuffer();
+    case 'init-ack': {
+      const nick = p.afterNul === undefined ? p.nick : `${p.nick}\0${p.afterNul}`;
+      return new ByteWriter(16).u8(FilePacketType.INIT_ACK).u32(p.speed).lnts(nick).toBuffer();
+    }
     case 'file-info':
       return new ByteWriter(32 + p.name.length + p.text.length)
         .u8(FilePacketType.FILE_INFO)
@@ -111,8 +130,13 @@ export function decodeFilePacket(body: Buffer, options: FileDecodeOptions = {}):
       r.skip(4, 'zero DWORD');
       return { kind: 'batch-init', count: r.u32('COUNT'), total: r.u32('TOTAL'), speed: r.u32('SPEED'), nick: r.lnts('NICK', maxStr) };
     }
-    case FilePacketType.INIT_ACK:
-      return { kind: 'init-ack', speed: r.u32('SPEED'), nick: r.lnts('NICK', maxStr) };
+    case FilePacketType.INIT_ACK: {
+      const speed = r.u32('SPEED');
+      const { text, afterNul } = r.lntsSplit('NICK', maxStr);
+      const ack: InitAck = { kind: 'init-ack', speed, nick: decodeText(text) };
+      if (afterNul.length > 0) ack.afterNul = decodeText(afterNul);
+      return ack;
+    }
     case FilePacketType.FILE_INFO: {
       r.skip(1, 'zero BYTE');
       const name = r.lnts('NAME', maxStr);

@@ -40,10 +40,13 @@ export const CMD_TYPE_REQUEST = 0x0010;
 export const CMD_TYPE_ACK = 0x0000;
 
 /**
- * Versions accepted on init and message packets: 2 (ICQ 98), 3 (Licq, icqlib), 4. The STRICQ
- * text knows only 2, but Licq and icqlib send 3 with the same layout.
+ * Message-packet versions read in the plain layout of §3.3: 2 (ICQ 98, the STRICQ text), 3
+ * (icqlib, Licq 0.7x) and 6 (Licq 1.0.x, its ICQ 2000 number in the old layout, §7). An init
+ * carries any version: its layout is chosen by its length, never by the version (§3.2).
  */
-const ACCEPTED_VERSIONS = [2, 3, 4];
+const PLAIN_MESSAGE_VERSIONS = [2, 3, 6];
+/** Versions whose message packets are encrypted (ICQ 98a style, §7): named, not guessed at. */
+const ENCRYPTED_MESSAGE_VERSIONS = [4, 5];
 
 export function isReadAwayType(type: number): boolean {
   return type >= PeerMessageType.READ_AWAY && type <= PeerMessageType.READ_FFC;
@@ -83,8 +86,9 @@ export function isInitPacket(body: Buffer): boolean {
 
 /**
  * Only the UIN matters to a receiver: icqlib writes its port as a big-endian WORD and leaves
- * the last DWORD uninitialised, so ports and IPs are read but never trusted. Longer inits
- * (later versions) are accepted; the fields we know are at the same offsets.
+ * the last DWORD uninitialised, so ports and IPs are read but never trusted. VERSION is read
+ * and never judged: Licq 1.0.x writes 6 in this 26-byte layout (§3.2). Longer inits (later
+ * versions) are accepted; the fields we know are at the same offsets.
  */
 export function decodeInit(body: Buffer): InitPacket {
   const r = new ByteReader(body, 0, 'init packet');
@@ -92,9 +96,6 @@ export function decodeInit(body: Buffer): InitPacket {
     throw new IcqProtocolError(WireErrorCode.UNKNOWN_PACKET, `init packet must start with FF, got ${hex8(body[0]!)}`);
   }
   const version = r.u32('VERSION');
-  if (!ACCEPTED_VERSIONS.includes(version)) {
-    throw new IcqProtocolError(WireErrorCode.BAD_VERSION, `TCP version ${version} is not supported`);
-  }
   return {
     version,
     msgPort: r.u32('MSG_PORT'),
@@ -184,7 +185,13 @@ export function decodePeerMessage(body: Buffer, options: PeerDecodeOptions = {})
   const r = new ByteReader(body, 0, 'peer message');
   const uin = r.u32('UIN');
   const version = r.u16('VERSION');
-  if (!ACCEPTED_VERSIONS.includes(version)) {
+  if (ENCRYPTED_MESSAGE_VERSIONS.includes(version)) {
+    throw new IcqProtocolError(
+      WireErrorCode.UNSUPPORTED_VERSION,
+      `peer message version ${version} is encrypted (ICQ 98a style), which icqxfer does not support`,
+    );
+  }
+  if (!PLAIN_MESSAGE_VERSIONS.includes(version)) {
     throw new IcqProtocolError(WireErrorCode.BAD_VERSION, `peer message version ${version} is not supported`);
   }
   const command = r.u16('COMMAND');

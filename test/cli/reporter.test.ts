@@ -23,6 +23,7 @@ const samples: TransferEvent[] = [
   },
   { event: 'done', peer: 1001, files: 3, bytes: 1234, transferred: 1234, skipped: 0, seconds: 0.25 },
   { event: 'error', code: 'ICQ_ERR_TRANSFER_BROKEN', message: 'connection closed', peer: 1001 },
+  { event: 'warning', message: '1002 is not known to read sub-directories: 2 file(s) from directories go flat under their base names', peer: 1002 },
 ];
 
 function reporters(options: { json: boolean; quiet?: boolean; direction?: 'send' | 'receive' }) {
@@ -112,6 +113,13 @@ describe('human reporter', () => {
       'icqrecv: received x\\x09y (1 B)',
       'icqrecv: peer said \\x1bc [ICQ_ERR_PROTOCOL]',
     ]);
+  });
+
+  it('prints a warning as one escaped line on stderr', () => {
+    const { reporter, stdout, stderr } = reporters({ json: false, direction: 'send' });
+    reporter.onEvent({ event: 'warning', message: `dir went flat ${ESC}[2J`, peer: 1002 });
+    expect(stderr.lines()).toEqual(['icqsend: warning: dir went flat \\x1b[2J']);
+    expect(stdout.text).toBe('');
   });
 
   it('summarises a received batch in one line', () => {

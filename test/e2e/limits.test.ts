@@ -120,29 +120,71 @@ describe('connections per listener and per address', () => {
     expect(r.program.child.exitCode).toBeNull();
   });
 
-  it('connections that sent their init keep their place; past --max-connections-per-address the next is closed', async () => {
+  it('200 idle connections from 127.0.0.1, half after an init, and a real sender from 127.0.0.1 still gets through', async () => {
+    const r = await receiver([]);
+    // One after another; every other one sends its init and a message, and waits until it is
+    // served (so it has truly been handed over), then says nothing more; the rest send nothing.
+    let dropped = 0;
+    for (let i = 0; i < 200; i++) {
+      const peer = await rawPeer(r.port);
+      peer.socket.once('close', () => dropped++);
+      if (i % 2 === 0) {
+        peer.send(initBody(1001));
+        await served(peer);
+      }
+    }
+
+    await transferWorks({ args: ['--peer', `127.0.0.1:${r.port}`], outbox: r.outbox, inbox: r.inbox, receiver: r.program, name: 'idle-crowd.bin' });
+    expect(await eventually(async () => dropped >= 200 - 8)).toBe(true);
+    // The receiver said why, as warnings (a few, not one per drop).
+    const warnings = r.program.events().filter((e) => e.event === 'warning');
+    expect(warnings.some((e) => /dropped a connection from 127\.0\.0\.1 that (sent no init|was idle) for [\d.]+ s, to make room/.test(String(e.message)))).toBe(true);
+    expect(warnings.length).toBeLessThanOrEqual(11);
+    expect(r.program.child.exitCode).toBeNull();
+  });
+
+  it('at --max-connections-per-address the connection idle longest makes room, init or not; one with a request waiting never does', async () => {
     const r = await receiver(['--max-connections-per-address', '2']);
     const first = await talkingPeer(r.port);
     const second = await talkingPeer(r.port);
-    const third = await connect(r.port);
-    await closed(third);
-    expect(await served(first)).toBe(true);
+    // Both sent an init and are idle: the one idle longest (first) makes room.
+    const third = await talkingPeer(r.port);
+    await closed(first.socket);
     expect(await served(second)).toBe(true);
+    expect(await served(third)).toBe(true);
+    // Two connections whose request was accepted (waiting for the file connection) are busy:
+    // they push out the idle ones, and then nothing pushes them out.
+    const busy1 = await openFilePort(r.port, { uin: 1001, name: 'a.bin', size: 10, seq: seq-- });
+    const busy2 = await openFilePort(r.port, { uin: 1001, name: 'b.bin', size: 10, seq: seq-- });
+    await closed(second.socket);
+    await closed(third.socket);
+    const refused = await connect(r.port);
+    await closed(refused);
+    expect(busy1.messages.socket.destroyed).toBe(false);
+    expect(busy2.messages.socket.destroyed).toBe(false);
+    expect(await served(busy1.messages)).toBe(true);
+    await r.program.waitForLine(/"event":"warning".*refused a connection from 127\.0\.0\.1: connection limit reached and every connection is busy/);
     if (isLinux) {
       // Another address still gets in (Linux answers on all of 127.0.0.0/8).
       await talkingPeer(r.port, 1003, '127.0.0.2');
     }
-    first.socket.destroy();
+    busy1.messages.socket.destroy();
     expect(await eventually(() => canTalk(r.port))).toBe(true);
   });
 
-  it('past --max-connections the next connection is closed, whatever its address', async () => {
+  it('past --max-connections the idle one makes room, whatever its address; with every one busy the next is closed', async () => {
     const r = await receiver(['--max-connections', '2']);
-    const first = await talkingPeer(r.port);
-    await talkingPeer(r.port, 1003, isLinux ? '127.0.0.2' : undefined);
-    const third = await connect(r.port, isLinux ? '127.0.0.3' : undefined);
-    await closed(third);
-    expect(await served(first)).toBe(true);
+    const idle = await talkingPeer(r.port, 1003, isLinux ? '127.0.0.2' : undefined);
+    const busy = await openFilePort(r.port, { uin: 1001, name: 'a.bin', size: 10, seq: seq-- });
+    const next = await talkingPeer(r.port, 1004, isLinux ? '127.0.0.3' : undefined);
+    await closed(idle.socket);
+    expect(await served(busy.messages)).toBe(true);
+    const busy2 = await openFilePort(r.port, { uin: 1001, name: 'b.bin', size: 10, seq: seq-- });
+    await closed(next.socket);
+    const refused = await connect(r.port, isLinux ? '127.0.0.4' : undefined);
+    await closed(refused);
+    expect(await served(busy.messages)).toBe(true);
+    expect(await served(busy2.messages)).toBe(true);
   });
 
   it('a silent connection makes room for one that talks, at the limit', async () => {
@@ -154,6 +196,21 @@ describe('connections per listener and per address', () => {
     // The oldest silent one went.
     await closed(silent);
     expect(alsoSilent.destroyed).toBe(false);
+  });
+
+  it('a sender dropped at the limit hears it with the address and exit 4 (PEER_UNREACHABLE), and the receiver logs it', async () => {
+    const r = await receiver(['--max-connections-per-address', '1']);
+    const busy = await openFilePort(r.port, { uin: 1001, name: 'a.bin', size: 10, seq: seq-- });
+    const file = path.join(r.outbox, 'limited.bin');
+    await writeFile(file, randomBytes(100));
+    const { exit, program } = await runIcqsend(['--peer', `127.0.0.1:${r.port}`, '--json', '1002', file]);
+    expect(exit.code, program.stderr()).toBe(4);
+    const error = program.events().filter((e) => e.event === 'error').at(-1)!;
+    expect(error.code).toBe('ICQ_ERR_PEER_UNREACHABLE');
+    expect(String(error.message)).toMatch(new RegExp(`^1002 at 127\\.0\\.0\\.1:${r.port} closed the message connection before answering the file request \\(it may be at its connection limit`));
+    expect(String(error.message)).not.toContain('?:?');
+    await r.program.waitForLine(/"event":"warning".*refused a connection from 127\.0\.0\.1: connection limit reached/);
+    expect(await served(busy.messages)).toBe(true);
   });
 });
 

@@ -60,7 +60,8 @@ describe('runReceiveSession against a scripted sender', () => {
     const data = bytes(5000, 1);
     const { dir, peer, result, events } = await startReceiver(5000);
     peer.send(batchInit(1, 5000));
-    expect(toHex(await peer.next())).toBe(toHex(hex('01 64 00 00 00 04 00 62 6F 62 00')));
+    // NICK "bob", then after its NUL the mark that says we read the 02 TEXT sub-directory.
+    expect(toHex(await peer.next())).toBe(toHex(hex('01 64 00 00 00 13 00 62 6F 62 00 69 63 71 78 66 65 72 3A 73 75 62 64 69 72 00')));
     peer.send(fileInfo('hello.bin', 5000));
     expect(toHex(await peer.next())).toBe(toHex(hex(START_0)));
     peer.send(...chunks(data));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { runSendSession } from '../../src/transfer/send-session.js';
 import type { OutgoingFile, SendSessionOptions } from '../../src/transfer/send-session.js';
 import { runReceiveSession } from '../../src/transfer/receive-session.js';
+import { SUBDIR_READER_MARK, decodeFilePacket, type FileInfo } from '../../src/wire/file.js';
 import { PeerConnection } from '../../src/transfer/connection.js';
 import type { TransferEvent } from '../../src/transfer/events.js';
 import { hex, join, lnts, toHex, u32 } from '../helpers/hex.js';
@@ -66,9 +67,13 @@ async function startScripted(files: OutgoingFile[], extra: Partial<SendSessionOp
   return { conn, peer, events, result };
 }
 
-function initAck(): Buffer {
-  return join('01 64 00 00 00', lnts('bob'));
+/** A 01 as old clients send it; marked: as an icqxfer receiver sends it (nick NUL mark). */
+function initAck(marked = false): Buffer {
+  return join('01 64 00 00 00', lnts(marked ? `bob\0${SUBDIR_READER_MARK}` : 'bob'));
 }
+
+/** An empty 06, frame body `06`. */
+const EMPTY_06 = '06';
 
 function start(offset: number, fileNo?: number): Buffer {
   return join('03', u32(offset), '00 00 00 00 64 00 00 00', fileNo === undefined ? '' : u32(fileNo));
@@ -167,6 +172,120 @@ describe('runSendSession and runReceiveSession back to back', () => {
   });
 });
 
+/**
+ * A scripted receiver that answers 01 (marked or not) and then every 02 with 03 offset 0,
+ * reading each file's data (one empty 06 for an empty file); returns every 02 it got.
+ */
+async function receiveAllScripted(files: OutgoingFile[], ack: Buffer) {
+  const session = await startScripted(files);
+  const { peer } = session;
+  await peer.next(); // 00
+  peer.send(ack);
+  const infos: FileInfo[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const info = decodeFilePacket(await peer.next());
+    if (info.kind !== 'file-info') throw new Error(`expected a 02, got ${info.kind}`);
+    infos.push(info);
+    peer.send(start(0));
+    if (info.size === 0) expect(toHex(await peer.next())).toBe(toHex(hex(EMPTY_06)));
+    else await peer.data(info.size);
+  }
+  await peer.closedPromise;
+  return { ...session, infos, value: (await session.result).value };
+}
+
+describe('sub-directories in the 02 TEXT only for a receiver that marked its 01', () => {
+  it('sends a zero-length file as 02, then one empty 06 after the 03, then the next 02', async () => {
+    const files = await writeSources([
+      { rel: 'empty.bin', data: Buffer.alloc(0) },
+      { rel: 'after.bin', data: bytes(5, 3) },
+    ]);
+    const { peer, result, events } = await startScripted(files);
+    await peer.next();
+    peer.send(initAck());
+    expect(toHex(await peer.next())).toBe(toHex(join('02 00', lnts('empty.bin'), lnts(''), u32(0), u32(1_000_000_000), '64 00 00 00')));
+    peer.send(start(0));
+    expect(toHex(await peer.next())).toBe(toHex(hex(EMPTY_06)));
+    expect((await peer.next()).includes(Buffer.from('after.bin'))).toBe(true);
+    peer.send(start(0));
+    await peer.data(5);
+    await peer.closedPromise;
+    expect((await result).value).toMatchObject({ files: 2, transferred: 5, skipped: 0 });
+    expect(eventsOf(events, 'file-done').map((e) => [e.name, e.skipped])).toEqual([
+      ['empty.bin', false],
+      ['after.bin', false],
+    ]);
+  });
+
+  it('to a receiver without the mark, a directory goes flat: empty TEXT, names made unique as icqrecv numbers them, one warning', async () => {
+    const files = await writeSources([
+      { rel: 'top.txt', data: bytes(3, 1) },
+      { rel: 'd/a/x.txt', data: bytes(4, 2) },
+      { rel: 'd/b/x.txt', data: bytes(5, 3) },
+      { rel: 'd/c/X.TXT', data: bytes(6, 4) },
+      { rel: 'd/top.txt', data: Buffer.alloc(0) },
+    ]);
+    const { infos, events, value } = await receiveAllScripted(files, initAck());
+    expect(infos.map((i) => [i.name, i.text, i.size])).toEqual([
+      ['top.txt', '', 3],
+      ['x.txt', '', 4],
+      ['x (1).txt', '', 5],
+      ['X (2).TXT', '', 6],
+      ['top (1).txt', '', 0],
+    ]);
+    expect(eventsOf(events, 'warning')).toEqual([
+      {
+        event: 'warning',
+        peer: 1001,
+        message: '1001 is not known to read sub-directories: 4 file(s) from directories go flat under their base names, 3 renamed to stay unique',
+      },
+    ]);
+    expect(eventsOf(events, 'file-done').map((e) => [e.name, e.path])).toEqual(files.map((f, i) => [infos[i]!.name, f.path]));
+    expect(value).toMatchObject({ files: 5, transferred: 18 });
+  });
+
+  it('never sends a non-empty TEXT to a receiver that did not mark itself (Licq, icqlib, other text after the NUL)', async () => {
+    const files = await writeSources([
+      { rel: 'p/q/r/deep.bin', data: bytes(7, 5) },
+      { rel: 'p/flat.bin', data: bytes(2, 6) },
+      { rel: 'p/q/empty.bin', data: Buffer.alloc(0) },
+    ]);
+    const unmarked = [
+      hex('01 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'), // Licq 1.0.4 (captures/licq-1.0.4-receives.txt)
+      hex('01 64 00 00 00 07 00 69 63 71 6C 69 62 00'), // icqlib 1.0.0 (captures/icqlib-1.0.0-receives.txt)
+      join('01 64 00 00 00', lnts('bob\0icqxfer')),
+      join('01 64 00 00 00', lnts(`bob\0${SUBDIR_READER_MARK}x`)),
+    ];
+    for (const ack of unmarked) {
+      const { infos, events } = await receiveAllScripted(files, ack);
+      expect(infos.map((i) => i.text), toHex(ack)).toEqual(['', '', '']);
+      expect(infos.map((i) => i.name)).toEqual(['deep.bin', 'flat.bin', 'empty.bin']);
+      expect(eventsOf(events, 'warning')).toHaveLength(1);
+    }
+  });
+
+  it('to a marked receiver, sub-directories travel in TEXT and nothing is renamed or warned about', async () => {
+    const files = await writeSources([
+      { rel: 'd/a/x.txt', data: bytes(4, 2) },
+      { rel: 'd/b/x.txt', data: bytes(5, 3) },
+    ]);
+    const { infos, events } = await receiveAllScripted(files, initAck(true));
+    expect(infos.map((i) => [i.name, i.text])).toEqual([
+      ['x.txt', 'd/a'],
+      ['x.txt', 'd/b'],
+    ]);
+    expect(eventsOf(events, 'warning')).toEqual([]);
+    expect(eventsOf(events, 'file-done').map((e) => e.name)).toEqual(['d/a/x.txt', 'd/b/x.txt']);
+  });
+
+  it('a batch without directories gets no warning from an unmarked receiver', async () => {
+    const files = await writeSources([{ rel: 'one.bin', data: bytes(3, 1) }]);
+    const { infos, events } = await receiveAllScripted(files, initAck());
+    expect(infos.map((i) => [i.name, i.text])).toEqual([['one.bin', '']]);
+    expect(eventsOf(events, 'warning')).toEqual([]);
+  });
+});
+
 describe('runSendSession against a scripted receiver', () => {
   it('sends the batch init at once, byte-exact', async () => {
     const files = await writeSources([
@@ -184,7 +303,7 @@ describe('runSendSession against a scripted receiver', () => {
     const files = await writeSources([{ rel: 'sub/f.bin', data }]);
     const { peer, result, events } = await startScripted(files);
     await peer.next(); // 00
-    peer.send(hex('05 64 00 00 00'), initAck());
+    peer.send(hex('05 64 00 00 00'), initAck(true));
     const info = await peer.next();
     expect(toHex(info)).toBe(
       toHex(join('02 00', lnts('f.bin'), lnts('sub'), u32(5000), u32(1_000_000_000), '64 00 00 00')),
@@ -216,7 +335,7 @@ describe('runSendSession against a scripted receiver', () => {
     expect(eventsOf(events, 'file-done')[0]).toMatchObject({ sha256: sha256(data), skipped: false });
   });
 
-  it('skips a file answered with OFFSET = SIZE and goes straight to the next 02', async () => {
+  it('skips a file answered with OFFSET = SIZE with one empty 06, then the next 02', async () => {
     const first = bytes(3000, 1);
     const second = bytes(10, 2);
     const files = await writeSources([
@@ -228,6 +347,7 @@ describe('runSendSession against a scripted receiver', () => {
     peer.send(initAck());
     expect((await peer.next())[0]).toBe(0x02);
     peer.send(start(3000));
+    expect(toHex(await peer.next())).toBe(toHex(hex(EMPTY_06)));
     const next = await peer.next();
     expect(next[0]).toBe(0x02);
     expect(next.includes(Buffer.from('take.bin'))).toBe(true);

@@ -5,8 +5,10 @@ import {
   DATA_FRAME_OVERHEAD,
   FULL_SPEED,
   FilePacketType,
+  SUBDIR_READER_MARK,
   decodeFilePacket,
   encodeFilePacket,
+  readsSubdirs,
   writeDataFrameHeader,
 } from '../../src/wire/file.js';
 import type { FilePacket } from '../../src/wire/file.js';
@@ -64,6 +66,36 @@ describe('the §6 captures', () => {
     const batch = decodeFilePacket(CAPTURES[0]!.bytes);
     const info = decodeFilePacket(CAPTURES[2]!.bytes);
     expect(batch.kind === 'batch-init' && info.kind === 'file-info' && batch.total === info.size).toBe(true);
+  });
+});
+
+describe('the subdir reader mark after the NUL of the 01 NICK', () => {
+  it('encodes nick NUL mark NUL byte for byte: one LNTS whose length counts all of it', () => {
+    const ack = encodeFilePacket({ kind: 'init-ack', speed: 100, nick: '2002', afterNul: SUBDIR_READER_MARK });
+    // 01 | SPEED 100 | LNTS length 20: "2002" 00 "icqxfer:subdir" 00
+    expect(toHex(ack)).toBe(toHex(hex('01 64 00 00 00 14 00 32 30 30 32 00 69 63 71 78 66 65 72 3A 73 75 62 64 69 72 00')));
+    const decoded = decodeFilePacket(ack);
+    expect(decoded).toEqual({ kind: 'init-ack', speed: 100, nick: '2002', afterNul: SUBDIR_READER_MARK });
+    expect(decoded.kind === 'init-ack' && readsSubdirs(decoded)).toBe(true);
+  });
+
+  it("the 01s of Licq 1.0.4 and icqlib 1.0.0 carry no mark (captures/*-receives.txt)", () => {
+    const licq = decodeFilePacket(hex('01 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'));
+    const icqlib = decodeFilePacket(hex('01 64 00 00 00 07 00 69 63 71 6C 69 62 00'));
+    expect(licq).toEqual({ kind: 'init-ack', speed: 100, nick: 'licq1001' });
+    expect(icqlib).toEqual({ kind: 'init-ack', speed: 100, nick: 'icqlib' });
+    expect(licq.kind === 'init-ack' && readsSubdirs(licq)).toBe(false);
+    expect(icqlib.kind === 'init-ack' && readsSubdirs(icqlib)).toBe(false);
+  });
+
+  it('other text after the NUL, or the mark as a mere prefix, is no mark', () => {
+    for (const afterNul of ['icqxfer', 'icqxfer:subdirs', 'xicqxfer:subdir', ' icqxfer:subdir']) {
+      const p = decodeFilePacket(encodeFilePacket({ kind: 'init-ack', speed: 100, nick: 'n', afterNul }));
+      expect(p, afterNul).toEqual({ kind: 'init-ack', speed: 100, nick: 'n', afterNul });
+      expect(p.kind === 'init-ack' && readsSubdirs(p), afterNul).toBe(false);
+    }
+    // Garbage after an early NUL with no final NUL is kept as it is.
+    expect(decodeFilePacket(hex('01 64 00 00 00 05 00 61 00 62 63'))).toEqual({ kind: 'init-ack', speed: 100, nick: 'a', afterNul: 'bc' });
   });
 });
 

@@ -72,17 +72,17 @@ describe('init packet (§3.2)', () => {
     expect(toHex(encodeInit(ours))).toBe(toHex(h('FF | 02 00 00 00 | 00 00 00 00 | E9 03 00 00 | 7F 00 00 01 | 7F 00 00 01 | 04 | 90 1F 00 00')));
   });
 
-  it('accepts versions 2 to 4, refuses others with BAD_VERSION', () => {
-    for (const version of [2, 3, 4]) {
+  it('accepts any version in a 26-byte init and reads the rest the same (§3.2)', () => {
+    for (const version of [0, 1, 2, 3, 4, 5, 6, 7, 0x0100_0003, 0xffffffff]) {
       const body = Buffer.from(CAPTURE);
       body.writeUInt32LE(version, 1);
-      expect(decodeInit(body).version).toBe(version);
+      expect(decodeInit(body), String(version)).toEqual({ ...DECODED, version });
     }
-    for (const version of [0, 1, 5, 6, 0x0100_0003, 0xffffffff]) {
-      const body = Buffer.from(CAPTURE);
-      body.writeUInt32LE(version, 1);
-      expect(wireError(() => decodeInit(body)).code, String(version)).toBe(WireErrorCode.BAD_VERSION);
-    }
+  });
+
+  it("decodes Licq 1.0.4's version-6 init: both ports the socket's own, IPs 0 (captures/licq-1.0.4-sends.txt)", () => {
+    const licq = h('FF 06 00 00 00 2C B9 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 2C B9 00 00');
+    expect(decodeInit(licq)).toEqual({ version: 6, msgPort: 0xb92c, uin: 1001, ip: '0.0.0.0', realIp: '0.0.0.0', tcpFlag: 4, otherPort: 0xb92c });
   });
 
   it('accepts icqlib oddities in ports and a longer init', () => {
@@ -265,17 +265,53 @@ describe('plain message and its ACK (§3.3)', () => {
 describe('decoding what real clients send', () => {
   const MESSAGE = encodePeerMessage(textMessage(SENDER, 'hello', 0xfffffff0));
 
-  it('accepts versions 2 to 4, refuses others with BAD_VERSION', () => {
-    for (const version of [2, 3, 4]) {
+  it('reads versions 2, 3 and 6 in the plain layout; 4 and 5 are UNSUPPORTED_VERSION; others BAD_VERSION', () => {
+    for (const version of [2, 3, 6]) {
       const body = Buffer.from(MESSAGE);
       body.writeUInt16LE(version, 4);
-      expect(decodePeerMessage(body).version).toBe(version);
+      expect(decodePeerMessage(body)).toMatchObject({ version, text: 'hello', seq: 0xfffffff0 });
     }
-    for (const version of [0, 1, 5, 0x0200, 0xffff]) {
+    for (const version of [4, 5]) {
+      const body = Buffer.from(MESSAGE);
+      body.writeUInt16LE(version, 4);
+      const err = wireError(() => decodePeerMessage(body));
+      expect(err.code, String(version)).toBe(WireErrorCode.UNSUPPORTED_VERSION);
+      expect(err.message).toContain(`version ${version} is encrypted`);
+    }
+    for (const version of [0, 1, 7, 0x0200, 0xffff]) {
       const body = Buffer.from(MESSAGE);
       body.writeUInt16LE(version, 4);
       expect(wireError(() => decodePeerMessage(body)).code, String(version)).toBe(WireErrorCode.BAD_VERSION);
     }
+  });
+
+  it("decodes Licq 1.0.4's version-6 file request with SEQ FF FF FF FF and the 'L' trailer (captures/licq-1.0.4-sends.txt)", () => {
+    const licq = h(`E9 03 00 00 06 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 2C B9 00 00 04 00 00 10 00
+      00 00 00 00 0B 00 74 77 6F 30 34 39 2E 62 69 6E 00 01 08 00 00 00 00 00 00 FF FF FF FF 4C EC 03`);
+    expect(decodePeerMessage(licq)).toEqual({
+      uin: 1001,
+      version: 6,
+      command: PeerCommand.MESSAGE,
+      uin2: 1001,
+      type: PeerMessageType.FILE,
+      text: '',
+      ip: '0.0.0.0',
+      realIp: '0.0.0.0',
+      port: 0xb92c,
+      flag: 4,
+      status: 0,
+      cmdType: 0x0010,
+      file: { portBe: 0, pad: 0, fileName: 'two049.bin', totalSize: 2049, port: 0 },
+      seq: 0xffffffff,
+    });
+  });
+
+  it("decodes Licq 1.0.4's refusal: a plain v2 ACK, STATUS 1, reason, all ports 0 (captures/licq-1.0.4-refuses.txt)", () => {
+    const refusal = h(`E9 03 00 00 02 00 DA 07 00 00 E9 03 00 00 03 00 0A 00 6E 6F 2D 74 68 61 6E 6B 73 00 00 00 00 00 00 00 00 00
+      43 DB 00 00 04 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 FE FF FF FF`);
+    const m = decodePeerMessage(refusal);
+    expect(m).toMatchObject({ version: 2, command: PeerCommand.ACK, status: PeerStatus.REFUSE, text: 'no-thanks', seq: 0xfffffffe });
+    expect(filePortFromAck(m.file!)).toBe(0);
   });
 
   it("ignores trailing bytes after SEQ (Licq's 'L' + WORD)", () => {
