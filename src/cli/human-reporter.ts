@@ -70,6 +70,9 @@ export class HumanReporter implements EventWriter {
         bars?.finish(event.peer);
         this.info(this.summary(event));
         return;
+      case 'session':
+        this.info(event.message);
+        return;
       case 'error':
         bars?.stop();
         this.line(`${escapeForDisplay(event.message)} [${event.code}]`);

@@ -61,6 +61,8 @@ export interface LoginOptions {
   retransmitMs?: number;
   retries?: number;
   keepAliveMs?: number;
+  /** How soon a restarted or silent server is noticed (LoginSessionOptions.probeMs; default 5 s). */
+  probeMs?: number;
 }
 
 export interface CommonOptions extends TimeoutOptions, LimitOptions {

@@ -69,7 +69,8 @@ export function announcedFileCount(fileName: string): number {
  * decided by a policy callback, a dedicated file listener per accepted request, and the
  * reverse connect of PROTOCOL.md §4 when the sender cannot reach us.
  *
- * Events: 'transfer-end' (TransferOutcome) once per file request, however it ended.
+ * Events: 'transfer-end' (TransferOutcome) once per file request, however it ended;
+ * 'error' (IcqError LOGGED_OFF or WRONG_PASSWORD) when the server session is lost for good.
  * Everything else is reported through options.onEvent.
  */
 export class FileReceiver extends EventEmitter {
@@ -136,7 +137,12 @@ export class FileReceiver extends EventEmitter {
     await mkdir(this.options.dir, { recursive: true });
     this.bound = await this.listener.listen();
     this.listener.on('peer', (p: AcceptedPeer) => this.onMessageConnection(p.connection, p.init.uin));
-    this.login = await openLogin(this.options, this.advertisedMessagePort);
+    // Lost for good (the UIN logged in elsewhere, re-login refused): nobody can reach us
+    // through the server any more, so the receiver's owner must hear of it.
+    this.login = await openLogin(this.options, this.advertisedMessagePort, (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.report({ event: 'error', code: err.code, message: err.message });
+    });
     this.login?.on('reverse-connect', (r: ReverseConnectRequest) => void this.onReverseConnect(r));
     this.report({ event: 'online', uin: this.uin, host: this.bound.host, port: this.bound.port });
   }
