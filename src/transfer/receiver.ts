@@ -202,10 +202,22 @@ export class FileReceiver extends EventEmitter {
     } else if (info.files > this.limits.maxFiles) {
       decision = { accept: false, reason: `too many files: ${info.files} (limit ${this.limits.maxFiles})` };
     } else {
+      // A request that vanishes while it is being decided ends now, not when someone
+      // answers it: the abort of its signal withdraws the question from the terminal.
+      const onGone = (): void => {
+        if (transfer.state === 'deciding') {
+          this.end(transfer, { error: new IcqError(ErrorCode.CANCELLED, `${peer} went away before the request was answered`) });
+        }
+      };
+      channel.once('close', onGone);
       try {
-        decision = this.options.decide ? await this.options.decide(info) : { accept: false, reason: 'not accepting files' };
+        decision = this.options.decide
+          ? await this.options.decide(info, transfer.abort.signal)
+          : { accept: false, reason: 'not accepting files' };
       } catch (err) {
         decision = { accept: false, reason: `not accepted: ${(err as Error).message}` };
+      } finally {
+        channel.off('close', onGone);
       }
     }
     if (transfer.state !== 'deciding') return; // cancelled while we were deciding
