@@ -250,7 +250,7 @@ function expectDocumentedKeys(event: Record<string, unknown>, table: Map<string,
 describe('the events and exit codes tables', () => {
   it('documents every event type with its keys, in the JSON example too', () => {
     const table = eventTable();
-    expect([...table.keys()]).toEqual(['online', 'request', 'accepted', 'refused', 'file-start', 'progress', 'file-done', 'done', 'warning', 'error']);
+    expect([...table.keys()]).toEqual(['online', 'request', 'accepted', 'refused', 'file-start', 'progress', 'file-done', 'done', 'warning', 'session', 'error']);
     const example = fences(section(README, 'JSON events and exit codes'), 'json')[0]!.text.trim().split('\n');
     expect(example.length).toBeGreaterThanOrEqual(6);
     for (const line of example) expectDocumentedKeys(JSON.parse(line) as Record<string, unknown>, table);

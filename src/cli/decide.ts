@@ -9,8 +9,8 @@ export interface DecideRules {
   maxSize?: number;
   /** --accept: accept whatever passes the rules above without asking. */
   accept: boolean;
-  /** Ask a person (only when stdin and stderr are a terminal). */
-  ask?: (request: FileRequestInfo) => Promise<boolean>;
+  /** Ask a person (only when stdin and stderr are a terminal); withdrawn ends the question. */
+  ask?: (request: FileRequestInfo, withdrawn?: AbortSignal) => Promise<boolean>;
   /** Called when a request is refused because nobody can be asked and --accept is off. */
   onNoAccept?: (request: FileRequestInfo) => void;
 }
@@ -19,8 +19,10 @@ export const NO_ACCEPT_REASON = 'not accepting files (icqrecv runs without --acc
 export const USER_REFUSED_REASON = 'refused by the user';
 
 /** The decide callback of ReceiveOptions. Rules go first, so a prompt is never shown for a request they refuse. */
-export function makeDecider(rules: DecideRules): (request: FileRequestInfo) => Promise<RequestDecision> {
-  return async (request) => {
+export function makeDecider(
+  rules: DecideRules,
+): (request: FileRequestInfo, withdrawn?: AbortSignal) => Promise<RequestDecision> {
+  return async (request, withdrawn) => {
     if (rules.from !== undefined && !rules.from.includes(request.peer)) {
       return { accept: false, reason: `not accepting files from ${request.peer} (--from ${rules.from.join(',')})` };
     }
@@ -29,51 +31,27 @@ export function makeDecider(rules: DecideRules): (request: FileRequestInfo) => P
     }
     if (rules.accept) return { accept: true };
     if (rules.ask) {
-      return (await rules.ask(request)) ? { accept: true } : { accept: false, reason: USER_REFUSED_REASON };
+      return (await rules.ask(request, withdrawn)) ? { accept: true } : { accept: false, reason: USER_REFUSED_REASON };
     }
     rules.onNoAccept?.(request);
     return { accept: false, reason: NO_ACCEPT_REASON };
   };
 }
 
+/** The line shown above the question when the request has a description ('' without). */
+export function descriptionText(request: FileRequestInfo): string {
+  return request.description !== '' ? `  "${escapeForDisplay(request.description)}"\n` : '';
+}
+
+/** The question itself: one line, so the prompt can redraw it when other output comes. */
+export function questionText(request: FileRequestInfo): string {
+  return `Accept ${request.files} file(s), ${request.bytes} bytes, from ${request.peer} (${escapeForDisplay(request.name)})? [y/N] `;
+}
+
 export function promptText(request: FileRequestInfo): string {
-  const description = request.description !== '' ? `  "${escapeForDisplay(request.description)}"\n` : '';
-  return (
-    description +
-    `Accept ${request.files} file(s), ${request.bytes} bytes, from ${request.peer} (${escapeForDisplay(request.name)})? [y/N] `
-  );
+  return descriptionText(request) + questionText(request);
 }
 
 export function isYes(answer: string): boolean {
   return /^\s*y(es)?\s*$/i.test(answer);
-}
-
-/**
- * Asks on a terminal, one question at a time (requests arriving together wait their turn).
- * An interrupt answers "no" to the open question.
- */
-export function terminalPrompt(
-  input: NodeJS.ReadableStream,
-  output: NodeJS.WritableStream,
-  signal: AbortSignal,
-): (request: FileRequestInfo) => Promise<boolean> {
-  let queue: Promise<unknown> = Promise.resolve();
-  const ask = async (request: FileRequestInfo): Promise<boolean> => {
-    if (signal.aborted) return false;
-    // Loaded on the first question: most runs (--accept, no terminal) never ask one.
-    const { createInterface } = await import('node:readline/promises');
-    const rl = createInterface({ input, output, terminal: true });
-    try {
-      return isYes(await rl.question(promptText(request), { signal }));
-    } catch {
-      return false;
-    } finally {
-      rl.close();
-    }
-  };
-  return (request) => {
-    const answer = queue.then(() => ask(request));
-    queue = answer.catch(() => undefined);
-    return answer;
-  };
 }

@@ -73,6 +73,9 @@ export class HumanReporter implements EventWriter {
       case 'warning':
         this.info(`warning: ${escapeForDisplay(event.message)}`);
         return;
+      case 'session':
+        this.info(event.message);
+        return;
       case 'error':
         bars?.stop();
         this.line(`${escapeForDisplay(event.message)} [${event.code}]`);

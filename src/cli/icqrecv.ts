@@ -4,7 +4,7 @@ import { Command, CommanderError, Option, type OutputConfiguration } from 'comma
 import { IcqError, ErrorCode } from '../errors.js';
 import type { OnExists, ReceiveOptions, ServerAddress, TransferOutcome } from '../transfer/options.js';
 import { runAsMain, type CliContext } from './context.js';
-import { makeDecider, terminalPrompt } from './decide.js';
+import { makeDecider } from './decide.js';
 import { ExitCode, errorCodeOf, exitCodeFor } from './exit-codes.js';
 import {
   EXIT_CODES_HELP,
@@ -19,6 +19,7 @@ import {
 import { parseByteSize, parseListen, parseMimeList, parsePort, parseUinList } from './parsers.js';
 import { ProgressBars } from './progress-bars.js';
 import { createReporter, reportEarlyError, type Reporter } from './reporter.js';
+import { TerminalPrompt } from './terminal-prompt.js';
 
 const NAME = 'icqrecv';
 const ON_EXISTS: readonly OnExists[] = ['resume', 'rename', 'overwrite', 'skip'];
@@ -178,6 +179,19 @@ export async function runRecv(args: string[], ctx: CliContext, engine: ReceiveEn
     return exitCodeFor(err);
   }
 
+  // Ctrl-C typed at the prompt reaches us through the prompt (the terminal is raw then),
+  // not as a signal: it stops the command like one.
+  const stop = new AbortController();
+  const interrupt = AbortSignal.any([ctx.interrupt, stop.signal]);
+  const canAsk = !plan.accept && ctx.stdinIsTTY && ctx.stderrIsTTY;
+  const prompt = canAsk
+    ? new TerminalPrompt({
+        input: ctx.stdin,
+        output: ctx.stderr,
+        interrupt,
+        onCtrlC: () => stop.abort(new IcqError(ErrorCode.INTERRUPTED, 'interrupted')),
+      })
+    : undefined;
   const bars = ctx.stderrIsTTY && !plan.json && !plan.quiet ? new ProgressBars(ctx.stderr) : undefined;
   const reporter = createReporter({
     json: plan.json,
@@ -186,19 +200,27 @@ export async function runRecv(args: string[], ctx: CliContext, engine: ReceiveEn
     direction: 'receive',
     dir: plan.start.dir,
     stdout: ctx.stdout,
-    stderr: ctx.stderr,
+    // Lines never land on an open question's line: the prompt prints them above it.
+    stderr: prompt?.sink ?? ctx.stderr,
     ...(bars ? { bars } : {}),
   });
   try {
-    return await receive(plan, ctx, engine, reporter);
+    // Not { ...ctx, interrupt }: that would read ctx.stdin, which creates process.stdin.
+    return await receive(plan, ctx, interrupt, engine, reporter, prompt);
   } finally {
     reporter.close();
   }
 }
 
-async function receive(plan: ReceivePlan, ctx: CliContext, engine: ReceiveEngine, reporter: Reporter): Promise<number> {
-  const canAsk = !plan.accept && ctx.stdinIsTTY && ctx.stderrIsTTY;
-  if (!plan.accept && !canAsk && !plan.quiet) {
+async function receive(
+  plan: ReceivePlan,
+  ctx: CliContext,
+  interrupt: AbortSignal,
+  engine: ReceiveEngine,
+  reporter: Reporter,
+  prompt: TerminalPrompt | undefined,
+): Promise<number> {
+  if (!plan.accept && !prompt && !plan.quiet) {
     // Said on stderr even with --json: stdout stays pure, and the hint is what a user needs.
     ctx.stderr.write(`${NAME}: no terminal to ask on, so every request is refused; add --accept to receive files\n`);
   }
@@ -206,7 +228,7 @@ async function receive(plan: ReceivePlan, ctx: CliContext, engine: ReceiveEngine
     accept: plan.accept,
     ...(plan.from ? { from: plan.from } : {}),
     ...(plan.maxSize !== undefined ? { maxSize: plan.maxSize } : {}),
-    ...(canAsk ? { ask: terminalPrompt(ctx.stdin, ctx.stderr, ctx.interrupt) } : {}),
+    ...(prompt ? { ask: (request, withdrawn) => prompt.ask(request, withdrawn) } : {}),
   });
 
   let online = false;
@@ -219,11 +241,11 @@ async function receive(plan: ReceivePlan, ctx: CliContext, engine: ReceiveEngine
         if (event.event === 'online') online = true;
         reporter.onEvent(event);
       },
-      signal: ctx.interrupt,
+      signal: interrupt,
     });
   } catch (err) {
     reporter.error(err);
-    return ctx.interrupt.aborted ? ExitCode.INTERRUPTED : exitCodeFor(err);
+    return interrupt.aborted ? ExitCode.INTERRUPTED : exitCodeFor(err);
   }
 
   const finished = new Promise<number>((resolveCode) => {
@@ -240,8 +262,8 @@ async function receive(plan: ReceivePlan, ctx: CliContext, engine: ReceiveEngine
       reporter.error(new IcqError(ErrorCode.INTERRUPTED, 'interrupted'));
       resolveCode(ExitCode.INTERRUPTED);
     };
-    if (ctx.interrupt.aborted) onInterrupt();
-    else ctx.interrupt.addEventListener('abort', onInterrupt, { once: true });
+    if (interrupt.aborted) onInterrupt();
+    else interrupt.addEventListener('abort', onInterrupt, { once: true });
   });
 
   const { host, port } = receiver.address;
@@ -258,7 +280,7 @@ async function receive(plan: ReceivePlan, ctx: CliContext, engine: ReceiveEngine
 
   const code = await finished;
   await receiver.close().catch((err: unknown) => reporter.error(err));
-  return ctx.interrupt.aborted ? ExitCode.INTERRUPTED : code;
+  return interrupt.aborted ? ExitCode.INTERRUPTED : code;
 }
 
 export async function main(argv: string[]): Promise<void> {

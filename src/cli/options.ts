@@ -35,6 +35,7 @@ export interface SharedCliOptions {
   retransmitMs?: number;
   retries?: number;
   keepaliveMs?: number;
+  probeMs?: number;
   maxFiles?: number;
   maxNameLength?: number;
   maxConnections?: number;
@@ -154,7 +155,8 @@ export function addHiddenTestOptions(cmd: Command): Command {
     )
     .addOption(new Option('--retransmit-ms <N>', 'login retransmit interval').argParser(parsePositiveInt).hideHelp())
     .addOption(new Option('--retries <N>', 'login retransmit tries').argParser(parsePositiveInt).hideHelp())
-    .addOption(new Option('--keepalive-ms <N>', 'login keep-alive interval').argParser(parsePositiveInt).hideHelp());
+    .addOption(new Option('--keepalive-ms <N>', 'login keep-alive interval').argParser(parsePositiveInt).hideHelp())
+    .addOption(new Option('--probe-ms <N>', 'how soon a restarted server is noticed').argParser(parsePositiveInt).hideHelp());
 }
 
 export function usageError(message: string): IcqError {
@@ -172,6 +174,7 @@ export function resolveLogin(opts: SharedCliOptions, server: ServerAddress | und
     ...(opts.retransmitMs !== undefined ? { retransmitMs: opts.retransmitMs } : {}),
     ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
     ...(opts.keepaliveMs !== undefined ? { keepAliveMs: opts.keepaliveMs } : {}),
+    ...(opts.probeMs !== undefined ? { probeMs: opts.probeMs } : {}),
   };
 }
 

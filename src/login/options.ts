@@ -20,6 +20,15 @@ export interface LoginSessionOptions {
   /** Send 0x042E this often while logged in (default 120 s). */
   keepAliveMs?: number;
   /**
+   * How soon a restarted or vanished server is noticed (default 5 s). The server sends
+   * nothing unasked, and a restarted icqd knows our session only when we next speak (it
+   * answers 0x00F0): so a session that heard nothing from the server for this long sends an
+   * extra keep-alive. Silence for retransmitMs × retries counts as a lost server, and while
+   * logging in again the LOGIN is resent this often, so the session is back within about
+   * this long of the server answering again.
+   */
+  probeMs?: number;
+  /**
    * One login attempt lasts this long (LOGIN resent every retransmitMs meanwhile); no answer
    * by then is ICQ_ERR_LOGIN_UNREACHABLE, or, when logging in again, the next attempt (default 30 s).
    */
@@ -34,6 +43,7 @@ export const DEFAULT_LOGIN_SESSION_OPTIONS = {
   retransmitMs: 10_000,
   retries: 6,
   keepAliveMs: 120_000,
+  probeMs: 5_000,
   loginTimeoutMs: 30_000,
   dedupWindow: 256,
 } as const;

@@ -41,7 +41,8 @@ import type {
  * - online: logged in; packets flow, keep-alives run.
  * - relogging: the session was lost (server gone, 0x00F0); LOGIN attempts repeat until one
  *   succeeds or close().
- * - logged-off: the server logged us off (0x0028) or refused a new login; nothing is retried.
+ * - logged-off: the server logged us off (0x0028) or refused a new login; nothing is retried
+ *   ('lost' is emitted, and everything still waiting is rejected with that error).
  * - closed: close() or logout(), or the first login failed.
  */
 export type LoginState = 'idle' | 'logging-in' | 'online' | 'relogging' | 'logged-off' | 'closed';
@@ -57,6 +58,12 @@ interface LoginAttempt {
   seq: number;
   resend: NodeJS.Timeout;
   deadline: NodeJS.Timeout;
+}
+
+/** A queryPresence() waiting for the END_OF_CONTACTS (0x021C) that answers its contact list. */
+interface ListQuery {
+  answered: () => void;
+  failed: (err: Error) => void;
 }
 
 interface OnlineWaiter {
@@ -76,6 +83,7 @@ export class LoginSession extends EventEmitter implements Presence {
   private readonly options: LoginSessionOptions;
   private readonly retransmitMs: number;
   private readonly keepAliveMs: number;
+  private readonly probeMs: number;
   private readonly loginTimeoutMs: number;
   private readonly log: (line: string) => void;
 
@@ -91,13 +99,19 @@ export class LoginSession extends EventEmitter implements Presence {
   private readonly waiters = new Set<OnlineWaiter>();
   /**
    * One entry per contact list (0x0406) sent and not yet answered by its END_OF_CONTACTS
-   * (0x021C), oldest first; an entry with a callback belongs to a queryPresence().
+   * (0x021C), oldest first; an entry with a query belongs to a queryPresence().
    */
-  private unansweredLists: Array<(() => void) | undefined> = [];
+  private unansweredLists: Array<ListQuery | undefined> = [];
   private attempt: LoginAttempt | undefined;
   private firstLogin: { resolve: (r: LoginResult) => void; reject: (err: Error) => void } | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private reloginTimer: NodeJS.Timeout | undefined;
+  /** When a datagram last came from the server (ms), and whether one came since the last probe tick. */
+  private lastHeard = 0;
+  private heardSinceProbe = false;
+  /** Why the session ended, once it has: what every later call is rejected with. */
+  private endError: IcqError | undefined;
 
   constructor(options: LoginSessionOptions) {
     super();
@@ -106,6 +120,7 @@ export class LoginSession extends EventEmitter implements Presence {
     this.uin = options.uin;
     this.retransmitMs = options.retransmitMs ?? DEFAULT_LOGIN_SESSION_OPTIONS.retransmitMs;
     this.keepAliveMs = options.keepAliveMs ?? DEFAULT_LOGIN_SESSION_OPTIONS.keepAliveMs;
+    this.probeMs = options.probeMs ?? DEFAULT_LOGIN_SESSION_OPTIONS.probeMs;
     this.loginTimeoutMs = options.loginTimeoutMs ?? DEFAULT_LOGIN_SESSION_OPTIONS.loginTimeoutMs;
     this.log = options.log ?? (() => {});
     this.queue = new RetransmitQueue(
@@ -190,7 +205,7 @@ export class LoginSession extends EventEmitter implements Presence {
     checkUin(uin);
     const known = this.presences.get(uin);
     if (known) return Promise.resolve(known);
-    if (this.isFinished()) return Promise.reject(closedError());
+    if (this.isFinished()) return Promise.reject(this.endError ?? closedError());
     this.addContacts([uin]);
     return new Promise<PeerPresence>((resolve, reject) => {
       const waiter: OnlineWaiter = {
@@ -199,7 +214,17 @@ export class LoginSession extends EventEmitter implements Presence {
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${timeoutMs} ms`));
+          // Offline or not, nobody could tell us: say that the server is the trouble.
+          if (this.currentState === 'relogging') {
+            reject(
+              new IcqError(
+                ErrorCode.SERVER_GONE,
+                `lost the session with ${this.serverName()} and could not log in again within ${timeoutMs} ms, so whether ${uin} is online is not known`,
+              ),
+            );
+          } else {
+            reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${timeoutMs} ms`));
+          }
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -265,6 +290,7 @@ export class LoginSession extends EventEmitter implements Presence {
   }
 
   private sendReliable(p: OutgoingPacket): Promise<void> {
+    if (this.currentState === 'logged-off' && this.endError) return Promise.reject(this.endError);
     if (this.currentState !== 'online') {
       return Promise.reject(new IcqError(ErrorCode.SERVER_GONE, `not logged in (${this.currentState})`));
     }
@@ -285,11 +311,30 @@ export class LoginSession extends EventEmitter implements Presence {
     }
   }
 
-  /** Every query still waiting gets its answer now (what is known), e.g. on a new login. */
-  private settleListQueries(): void {
+  /** Every query still waiting fails with err (the session ended). */
+  private failListQueries(err: Error): void {
     const lists = this.unansweredLists;
     this.unansweredLists = [];
-    for (const done of lists) done?.();
+    for (const query of lists) query?.failed(err);
+  }
+
+  /**
+   * After a new login the contact lists sent before are lost with the old session; the
+   * whole list goes again, and its last END_OF_CONTACTS answers every query still waiting
+   * (each one's UIN is on it). Answering them at once would say "offline" for a peer the
+   * new session simply has not heard about yet.
+   */
+  private resendContactList(): void {
+    const waiting = this.unansweredLists.filter((q): q is ListQuery => q !== undefined);
+    this.unansweredLists = [];
+    if (this.contacts.size > 0) this.sendContactList([...this.contacts]);
+    if (waiting.length === 0) return;
+    const all: ListQuery = {
+      answered: () => waiting.forEach((q) => q.answered()),
+      failed: (err) => waiting.forEach((q) => q.failed(err)),
+    };
+    if (this.unansweredLists.length === 0) this.unansweredLists.push(all);
+    else this.unansweredLists[this.unansweredLists.length - 1] = all;
   }
 
   /**
@@ -302,19 +347,29 @@ export class LoginSession extends EventEmitter implements Presence {
     checkUin(uin);
     const known = this.presences.get(uin);
     if (known) return Promise.resolve(known);
-    if (this.isFinished()) return Promise.reject(closedError());
+    if (this.isFinished()) return Promise.reject(this.endError ?? closedError());
     this.contacts.add(uin);
     return new Promise<PeerPresence | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${timeoutMs} ms whether ${uin} is online`));
       }, timeoutMs);
-      this.unansweredLists.push(() => {
-        clearTimeout(timer);
-        resolve(this.presences.get(uin));
-      });
+      const query: ListQuery = {
+        answered: () => {
+          clearTimeout(timer);
+          resolve(this.presences.get(uin));
+        },
+        failed: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.unansweredLists.push(query);
       this.sendReliable({ kind: 'contact-list', uins: [uin] }).catch((err: Error) => {
-        clearTimeout(timer);
-        reject(err);
+        // Lost for a while: the next login's contact list (uin is on it) answers the query.
+        if (this.currentState === 'relogging') return;
+        const at = this.unansweredLists.indexOf(query);
+        if (at >= 0) this.unansweredLists.splice(at, 1);
+        query.failed(err);
       });
     });
   }
@@ -337,9 +392,11 @@ export class LoginSession extends EventEmitter implements Presence {
       }),
     );
     this.transmit(packet);
+    // Logging in again, the server may come back any moment: ask at the probe's pace.
+    const resendMs = this.currentState === 'relogging' ? Math.min(this.retransmitMs, this.probeMs) : this.retransmitMs;
     this.attempt = {
       seq,
-      resend: setInterval(() => this.transmit(packet), this.retransmitMs),
+      resend: setInterval(() => this.transmit(packet), resendMs),
       deadline: setTimeout(() => {
         this.endAttempt({
           ok: false,
@@ -380,8 +437,10 @@ export class LoginSession extends EventEmitter implements Presence {
       this.log('logged in again');
       this.emit('relogin');
     } else if (outcome.error.code === ErrorCode.WRONG_PASSWORD) {
-      this.shutdown('logged-off', outcome.error);
-      this.emit('server-gone', outcome.error);
+      const err = new IcqError(ErrorCode.WRONG_PASSWORD, `logging in again was refused: ${outcome.error.message}`);
+      this.shutdown('logged-off', err);
+      this.emit('server-gone', err);
+      this.emit('lost', err);
     } else if (outcome.error.code === ErrorCode.SERVER_BUSY) {
       this.log(`${outcome.error.message}; next login attempt in ${this.loginTimeoutMs} ms`);
       this.reloginTimer = setTimeout(() => {
@@ -398,13 +457,42 @@ export class LoginSession extends EventEmitter implements Presence {
     this.currentState = 'online';
     this.ip = result.ip;
     this.log(`logged in as ${result.uin}, seen at ${result.ip}`);
-    this.settleListQueries();
-    if (this.contacts.size > 0) this.sendContactList([...this.contacts]);
+    this.resendContactList();
     this.sendInBackground({ kind: 'req-offline-messages' });
     this.keepAliveTimer = setInterval(
       () => this.sendInBackground({ kind: 'keep-alive', command: UdpCommand.KEEP_ALIVE }),
       this.keepAliveMs,
     );
+    this.lastHeard = Date.now();
+    this.heardSinceProbe = false;
+    this.probeTimer = setInterval(() => this.probe(), this.probeMs);
+  }
+
+  /**
+   * Every probeMs while online: a session that heard nothing since the last tick sends a
+   * keep-alive outside the retransmit queue (the next tick is its retry). A restarted
+   * server answers it with 0x00F0, a live one with an ACK; silence for as long as the
+   * retransmit queue would wait means the server is gone.
+   */
+  private probe(): void {
+    if (this.currentState !== 'online') return;
+    const silentMs = Date.now() - this.lastHeard;
+    if (silentMs >= this.retransmitMs * this.queueRetries()) {
+      this.startRelogin(
+        new IcqError(ErrorCode.SERVER_GONE, `${this.serverName()} has not answered for ${Math.round(silentMs / 1000)} s`),
+        true,
+      );
+      return;
+    }
+    if (this.heardSinceProbe) {
+      this.heardSinceProbe = false;
+      return;
+    }
+    this.transmit(encodeClientPacket({ kind: 'keep-alive', command: UdpCommand.KEEP_ALIVE, seq: this.takeSeq(), uin: this.uin }));
+  }
+
+  private queueRetries(): number {
+    return this.options.retries ?? DEFAULT_LOGIN_SESSION_OPTIONS.retries;
   }
 
   /** The session is gone but the server may come back: log in again until close(). */
@@ -412,13 +500,16 @@ export class LoginSession extends EventEmitter implements Presence {
     this.leaveOnline(err);
     this.currentState = 'relogging';
     if (announce) this.emit('server-gone', err);
-    // A 'server-gone' listener may have closed us.
+    if (this.currentState === 'relogging') this.emit('relogging', err);
+    // A listener may have closed us.
     if (this.currentState === 'relogging' && !this.attempt && !this.reloginTimer) this.beginAttempt();
   }
 
   private leaveOnline(err: Error): void {
     clearInterval(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
     this.queue.clear(err);
     // Stale after a lost session; the contact list sent at the next login refills it.
     this.presences.clear();
@@ -437,9 +528,10 @@ export class LoginSession extends EventEmitter implements Presence {
   }
 
   /** The one way out: every timer cleared, every waiter rejected, the socket closed. */
-  private shutdown(state: 'closed' | 'logged-off', err: Error): void {
+  private shutdown(state: 'closed' | 'logged-off', err: IcqError): void {
     if (this.isFinished()) return;
     this.currentState = state;
+    this.endError = err;
     this.stopAttempt();
     clearTimeout(this.reloginTimer);
     this.reloginTimer = undefined;
@@ -452,7 +544,7 @@ export class LoginSession extends EventEmitter implements Presence {
       waiter.reject(err);
     }
     this.waiters.clear();
-    this.settleListQueries();
+    this.failListQueries(err);
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -478,6 +570,8 @@ export class LoginSession extends EventEmitter implements Presence {
 
   private handleDatagram(buf: Buffer): void {
     if (this.isFinished()) return;
+    this.lastHeard = Date.now();
+    this.heardSinceProbe = true;
     let header;
     try {
       header = decodeServerHeader(buf);
@@ -530,7 +624,10 @@ export class LoginSession extends EventEmitter implements Presence {
       case 'not-connected':
         if (this.currentState !== 'online') return this.log('NOT_CONNECTED while not logged in ignored');
         this.log(`${this.serverName()} has no session for us (0x00F0); logging in again`);
-        return this.startRelogin(new IcqError(ErrorCode.SERVER_GONE, 'the server dropped our session'), false);
+        return this.startRelogin(
+          new IcqError(ErrorCode.SERVER_GONE, `${this.serverName()} no longer knows this session (restarted?)`),
+          false,
+        );
       case 'logged-off':
         return this.onLoggedOff();
       case 'user-online':
@@ -578,7 +675,7 @@ export class LoginSession extends EventEmitter implements Presence {
         return;
       }
       case 'end-of-contacts':
-        this.unansweredLists.shift()?.();
+        this.unansweredLists.shift()?.answered();
         return this.log('end of contact list');
       case 'unknown':
         return this.log(`unknown server command 0x${p.command.toString(16)} (${p.body.length} bytes) ignored`);
@@ -599,13 +696,17 @@ export class LoginSession extends EventEmitter implements Presence {
   }
 
   private onLoggedOff(): void {
-    const err = new IcqError(ErrorCode.LOGGED_OFF, `${this.serverName()} logged this session off (0x0028)`);
+    const err = new IcqError(
+      ErrorCode.LOGGED_OFF,
+      `${this.uin} logged in elsewhere: ${this.serverName()} logged this session off (0x0028)`,
+    );
     if (this.currentState === 'logging-in') {
       // A leftover from an earlier session; the login attempt goes on.
       return this.log('LOGGED_OFF during login ignored');
     }
     this.shutdown('logged-off', err);
     this.emit('server-gone', err);
+    this.emit('lost', err);
   }
 
   private emitMessage(m: IncomingMessage): void {

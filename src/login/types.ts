@@ -4,6 +4,7 @@
  * a fake and peer-to-peer mode needs none.
  */
 
+import type { IcqError } from '../errors.js';
 import type { UserOnlineFields } from '../wire/udp.js';
 
 /**
@@ -53,20 +54,26 @@ export interface LoginResult {
 }
 
 /**
- * Events: 'online' (PeerPresence), 'offline' ({ uin }), 'status' ({ uin, status }),
- * 'reverse-connect' (ReverseConnectRequest), 'message' (IncomingMessage),
- * 'relogin' (after 0x00F0 or a lost server, once logged in again),
- * 'server-gone' (IcqError: retransmits exhausted or logged off; the session keeps trying
- * to log in again until close()).
+ * The events a login session emits, each with its listener's arguments:
+ * - 'online' / 'offline' / 'status': a contact's presence;
+ * - 'reverse-connect', 'message': what the server relays;
+ * - 'relogging' (IcqError SERVER_GONE): the session was lost for a while (0x00F0 from a
+ *   restarted server, or a silent one); LOGIN attempts repeat until one succeeds or close();
+ * - 'relogin': logged in again after 'relogging';
+ * - 'lost' (IcqError LOGGED_OFF or WRONG_PASSWORD): lost for good (the UIN logged in
+ *   elsewhere, or logging in again was refused); nothing more is tried, and everything still
+ *   waiting, and every later call that needs the server, is rejected with this error;
+ * - 'server-gone' (IcqError): the older, coarser signal: retransmits exhausted or lost for good.
  */
-/** The events a login session emits, each with its listener's arguments. */
 export interface LoginEvents {
   online: [presence: PeerPresence];
   offline: [peer: { uin: number }];
   status: [change: { uin: number; status: number }];
   'reverse-connect': [request: ReverseConnectRequest];
   message: [message: IncomingMessage];
+  relogging: [reason: IcqError];
   relogin: [];
+  lost: [err: IcqError];
   'server-gone': [err: Error];
 }
 

@@ -107,6 +107,18 @@ export interface WarningEvent {
   peer?: number;
 }
 
+/**
+ * The server session was lost for a while ('relogging': a restarted server that no longer
+ * knows us, or a silent one; login attempts repeat) or is back ('online'). A session lost
+ * for good is an `error` event instead, and ends the command.
+ */
+export interface SessionEvent {
+  event: 'session';
+  state: 'relogging' | 'online';
+  /** For people: why it was lost, or where it is logged in again. */
+  message: string;
+}
+
 export interface ErrorEvent {
   event: 'error';
   code: string;
@@ -124,6 +136,7 @@ export type TransferEvent =
   | FileDoneEvent
   | DoneEvent
   | WarningEvent
+  | SessionEvent
   | ErrorEvent;
 
 export type EventSink = (event: TransferEvent) => void;

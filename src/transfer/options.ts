@@ -62,6 +62,8 @@ export interface LoginOptions {
   retransmitMs?: number;
   retries?: number;
   keepAliveMs?: number;
+  /** How soon a restarted or silent server is noticed (LoginSessionOptions.probeMs; default 5 s). */
+  probeMs?: number;
 }
 
 export interface CommonOptions extends TimeoutOptions, LimitOptions {
@@ -121,8 +123,12 @@ export type RequestDecision = { accept: true } | { accept: false; reason: string
 export interface ReceiveOptions extends CommonOptions {
   /** Where files go (created if missing). */
   dir: string;
-  /** Decide on each request (default: refuse everything). */
-  decide?: (request: FileRequestInfo) => RequestDecision | Promise<RequestDecision>;
+  /**
+   * Decide on each request (default: refuse everything). `withdrawn` is aborted when the
+   * request ends before the answer (the peer cancelled it, or its connection closed): a
+   * question asked about it should go away then.
+   */
+  decide?: (request: FileRequestInfo, withdrawn?: AbortSignal) => RequestDecision | Promise<RequestDecision>;
   /** Only files whose MIME type matches one of these (`image/*`, `application/pdf`) are received; others are skipped. */
   acceptTypes?: string[];
   /** What to do when a file of the same name exists (default 'resume'). */

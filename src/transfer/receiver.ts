@@ -72,7 +72,8 @@ export function announcedFileCount(fileName: string): number {
  * decided by a policy callback, a dedicated file listener per accepted request, and the
  * reverse connect of PROTOCOL.md §4 when the sender cannot reach us.
  *
- * Events: 'transfer-end' (TransferOutcome) once per file request, however it ended.
+ * Events: 'transfer-end' (TransferOutcome) once per file request, however it ended;
+ * 'error' (IcqError LOGGED_OFF or WRONG_PASSWORD) when the server session is lost for good.
  * Everything else is reported through options.onEvent.
  */
 export class FileReceiver extends EventEmitter {
@@ -149,7 +150,12 @@ export class FileReceiver extends EventEmitter {
     await mkdir(this.options.dir, { recursive: true });
     this.bound = await this.listener.listen();
     this.listener.on('peer', (p: AcceptedPeer) => this.onMessageConnection(p.connection, p.init.uin));
-    this.login = await openLogin(this.options, this.advertisedMessagePort);
+    // Lost for good (the UIN logged in elsewhere, re-login refused): nobody can reach us
+    // through the server any more, so the receiver's owner must hear of it.
+    this.login = await openLogin(this.options, this.advertisedMessagePort, (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else this.report({ event: 'error', code: err.code, message: err.message });
+    });
     this.login?.on('reverse-connect', (r: ReverseConnectRequest) => void this.onReverseConnect(r));
     this.report({ event: 'online', uin: this.uin, host: this.bound.host, port: this.bound.port });
   }
@@ -219,10 +225,22 @@ export class FileReceiver extends EventEmitter {
     } else if (info.files > this.limits.maxFiles) {
       decision = { accept: false, reason: `too many files: ${info.files} (limit ${this.limits.maxFiles})` };
     } else {
+      // A request that vanishes while it is being decided ends now, not when someone
+      // answers it: the abort of its signal withdraws the question from the terminal.
+      const onGone = (): void => {
+        if (transfer.state === 'deciding') {
+          this.end(transfer, { error: new IcqError(ErrorCode.CANCELLED, `${peer} went away before the request was answered`) });
+        }
+      };
+      channel.once('close', onGone);
       try {
-        decision = this.options.decide ? await this.options.decide(info) : { accept: false, reason: 'not accepting files' };
+        decision = this.options.decide
+          ? await this.options.decide(info, transfer.abort.signal)
+          : { accept: false, reason: 'not accepting files' };
       } catch (err) {
         decision = { accept: false, reason: `not accepted: ${(err as Error).message}` };
+      } finally {
+        channel.off('close', onGone);
       }
     }
     if (transfer.state !== 'deciding') return; // cancelled while we were deciding

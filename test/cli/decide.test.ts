@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { NO_ACCEPT_REASON, USER_REFUSED_REASON, isYes, makeDecider, promptText, terminalPrompt } from '../../src/cli/decide.js';
+import { NO_ACCEPT_REASON, USER_REFUSED_REASON, isYes, makeDecider, promptText } from '../../src/cli/decide.js';
+import { TerminalPrompt } from '../../src/cli/terminal-prompt.js';
 import type { FileRequestInfo } from '../../src/transfer/options.js';
 import { Capture } from './helpers.js';
 
@@ -68,7 +69,7 @@ describe('the terminal question', () => {
   it('asks one question at a time and reads the answers in order', async () => {
     const input = new PassThrough();
     const output = new Capture();
-    const ask = terminalPrompt(input, output, new AbortController().signal);
+    const ask = TerminalPrompt.asker({ input, output, interrupt: new AbortController().signal });
     const first = ask(request);
     const second = ask({ ...request, peer: 1002 });
     input.write('y\n');
@@ -83,7 +84,7 @@ describe('the terminal question', () => {
   it('answers no when interrupted', async () => {
     const input = new PassThrough();
     const interrupt = new AbortController();
-    const ask = terminalPrompt(input, new Capture(), interrupt.signal);
+    const ask = TerminalPrompt.asker({ input, output: new Capture(), interrupt: interrupt.signal });
     const answer = ask(request);
     interrupt.abort();
     expect(await answer).toBe(false);

@@ -264,6 +264,34 @@ describe('icqrecv', () => {
     expect(await running).toBe(130);
   });
 
+  it('Ctrl-C at the prompt refuses that request and stops icqrecv with 130 (issue #13)', async () => {
+    const ctx = testContext({ stdinIsTTY: true, stderrIsTTY: true });
+    ctx.stderr = Object.assign(new Capture(), { isTTY: false }) as Capture; // no bars in this test
+    const { running, receiver } = await start([], ctx);
+    const decision = receiver.options.decide!({ peer: 1001, name: 'a.txt', files: 1, bytes: 3, description: '', address: '127.0.0.1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    ctx.stdin.write('\x03'); // raw terminal: Ctrl-C arrives as a byte, not as SIGINT
+    expect(await decision).toEqual({ accept: false, reason: 'refused by the user' });
+    expect(await running).toBe(130);
+    expect(ctx.interrupt.aborted).toBe(false); // nobody sent a signal
+    expect(receiver.closed).toBe(1);
+  });
+
+  it('prints its messages above an open question, never on its line (issue #13)', async () => {
+    const ctx = testContext({ stdinIsTTY: true, stderrIsTTY: true });
+    ctx.stderr = Object.assign(new Capture(), { isTTY: false }) as Capture;
+    const { running, receiver } = await start([], ctx);
+    const decision = receiver.options.decide!({ peer: 1001, name: 'a.txt', files: 1, bytes: 3, description: '', address: '127.0.0.1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    receiver.options.onEvent!({ event: 'request', peer: 1003, name: 'b.txt', files: 1, bytes: 9, description: '' });
+    expect(ctx.stderr.text).not.toMatch(/\[y\/N\] icqrecv:/);
+    expect(ctx.stderr.text).toMatch(/\x1b\[2Kicqrecv: 1003 offers b\.txt/);
+    ctx.stdin.write('n\n');
+    expect(await decision).toMatchObject({ accept: false });
+    ctx.interrupter.abort();
+    expect(await running).toBe(130);
+  });
+
   it('exits 3 when the login fails', async () => {
     const ctx = testContext();
     const code = await runRecv(['--dir', dir, '--server', 'h:1', '--uin', '1', '--password', 'p'], ctx, {

@@ -267,7 +267,109 @@ describe('session loss', () => {
     expect(err.code).toBe(ErrorCode.LOGGED_OFF);
     expect(s.state).toBe('logged-off');
     expect(srv.all('login')).toHaveLength(1);
-    await expect(s.sendMessage(PEER, 'x')).rejects.toMatchObject({ code: ErrorCode.SERVER_GONE });
+    await expect(s.sendMessage(PEER, 'x')).rejects.toMatchObject({ code: ErrorCode.LOGGED_OFF });
+  });
+});
+
+describe('a session lost for good (issue #13)', () => {
+  it('0x0028: lost says "logged in elsewhere"; waiting and later calls reject with it, never "offline" or INTERRUPTED', async () => {
+    const { srv, s } = await loggedIn({}, (p) => p.kind !== 'contact-list');
+    const query = s.queryPresence(PEER, 60_000);
+    await srv.next('contact-list');
+    const waiting = s.waitForOnline(PEER + 1, 60_000);
+    const lost = once(s, 'lost');
+    srv.send(hex('02 00 28 00 05 00')); // 0x0028, sent once
+    const [err] = (await lost) as [IcqError];
+    expect(err.code).toBe(ErrorCode.LOGGED_OFF);
+    expect(err.message).toContain('1001 logged in elsewhere');
+    expect((await rejection(query)).code).toBe(ErrorCode.LOGGED_OFF);
+    expect((await rejection(waiting)).code).toBe(ErrorCode.LOGGED_OFF);
+    expect((await rejection(s.queryPresence(PEER, 1000))).code).toBe(ErrorCode.LOGGED_OFF);
+    expect((await rejection(s.waitForOnline(PEER, 1000))).code).toBe(ErrorCode.LOGGED_OFF);
+    expect((await rejection(s.sendReverseConnect({ targetUin: PEER, ip: '0.0.0.0', port: 1, otherPort: 2 }))).code).toBe(
+      ErrorCode.LOGGED_OFF,
+    );
+  });
+
+  it('a refused login after 0x00F0 is lost WRONG_PASSWORD, and nothing is tried again', async () => {
+    const { srv, s } = await loggedIn();
+    const relogging = once(s, 'relogging');
+    srv.send(hex('02 00 F0 00 01 00'));
+    await relogging;
+    const login = await srv.next('login', (p) => p.seq !== srv.all('login')[0]!.seq);
+    const lost = once(s, 'lost');
+    srv.send({ kind: 'wrong-password', seq: 0, loginSeq: 2, uin: UIN });
+    const [err] = (await lost) as [IcqError];
+    expect(err.code).toBe(ErrorCode.WRONG_PASSWORD);
+    expect(err.message).toContain('logging in again was refused');
+    expect(s.state).toBe('logged-off');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(srv.all('login').filter((p) => p.seq !== login.packet.seq && p.seq !== srv.all('login')[0]!.seq)).toEqual([]);
+  });
+});
+
+describe('a session lost for a while (issue #13)', () => {
+  it('an idle session probes every probeMs: a restarted server answers 0x00F0 and it is back at once', async () => {
+    const { srv, s } = await loggedIn({ probeMs: 50 });
+    const probe = await srv.next('keep-alive');
+    // The probe is a plain keep-alive: 02 00 2E 04 SEQ UIN.
+    expect(toHex(probe.bytes.subarray(0, 4))).toBe('02 00 2E 04');
+    expect(toHex(probe.bytes.subarray(6))).toBe('E9 03 00 00');
+    const reasons: IcqError[] = [];
+    s.on('relogging', (r) => reasons.push(r));
+    const relogin = once(s, 'relogin');
+    srv.send({ kind: 'not-connected', seq: probe.packet.seq });
+    const started = Date.now();
+    await srv.acceptLogin(UIN, 0);
+    await relogin;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(reasons.map((r) => r.code)).toEqual([ErrorCode.SERVER_GONE]);
+    expect(reasons[0]!.message).toContain('no longer knows this session');
+  });
+
+  it('a silent server is noticed by the probes, and the LOGIN is then resent every probeMs', async () => {
+    const { srv, s } = await loggedIn({ probeMs: 30, retransmitMs: 100, retries: 2 });
+    await srv.next('req-offline-messages'); // ACKed, like everything up to here
+    srv.autoAck = () => false; // then the server falls silent: only the probes can tell
+    const [reason] = (await once(s, 'relogging')) as [IcqError];
+    expect(reason.code).toBe(ErrorCode.SERVER_GONE);
+    expect(reason.message).toContain('has not answered');
+    const first = await srv.next('login', (p) => p.seq !== srv.all('login')[0]!.seq);
+    const t0 = Date.now();
+    await srv.next('login', (p) => p.seq === first.packet.seq);
+    await srv.next('login', (p) => p.seq === first.packet.seq);
+    // Two resends at the 30 ms probe pace, not the 100 ms retransmit one.
+    expect(Date.now() - t0).toBeLessThan(190);
+    const relogin = once(s, 'relogin');
+    srv.autoAck = () => true;
+    srv.ack(first.packet.seq);
+    srv.send({ kind: 'login-reply', seq: 0, uin: UIN, ip: '127.0.0.1', loginSeq: 2 });
+    await relogin;
+    expect(s.state).toBe('online');
+  });
+
+  it('a presence query open across a new login is answered by the new contact list, not taken for "offline"', async () => {
+    const { srv, s } = await loggedIn({}, (p) => p.kind !== 'contact-list');
+    const query = s.queryPresence(PEER, 60_000);
+    const list = await srv.next('contact-list');
+    srv.send({ kind: 'not-connected', seq: list.packet.seq });
+    await srv.acceptLogin(UIN, 0);
+    const again = await srv.next('contact-list');
+    expect(again.packet.uins).toEqual([PEER]);
+    srv.ack(again.packet.seq);
+    srv.send({ kind: 'user-online', seq: 1, uin: PEER, ip: '127.0.0.1', port: 4321, realIp: '127.0.0.1', tcpFlag: 4, status: 0, tcpVersion: 2 });
+    srv.send({ kind: 'end-of-contacts', seq: 2, uin: UIN });
+    expect(await query).toMatchObject({ uin: PEER, port: 4321 });
+  });
+
+  it('--wait running out while logging in again says the server is the trouble (SERVER_GONE, not PEER_OFFLINE)', async () => {
+    const { srv, s } = await loggedIn();
+    const waiting = s.waitForOnline(PEER, 200);
+    srv.send({ kind: 'not-connected', seq: 1 });
+    await srv.next('login', (p) => p.seq !== srv.all('login')[0]!.seq); // never answered
+    const err = await rejection(waiting);
+    expect(err.code).toBe(ErrorCode.SERVER_GONE);
+    expect(err.message).toContain('could not log in again');
   });
 });
 

@@ -162,6 +162,42 @@ describe('FileReceiver message connections', () => {
     expect(await msg.nextMessage()).toMatchObject({ command: PeerCommand.ACK, seq: 0xfffffffd, status: PeerStatus.ONLINE });
   });
 
+  it('a request cancelled while it is being decided withdraws the question: its signal aborts, it ends at once (issue #13)', async () => {
+    const { rawConnect, waitUntil } = await import('../e2e/helpers.js');
+    const { cancelFor } = await import('../../src/wire/peer.js');
+    const until = (cond: () => boolean): Promise<void> => waitUntil(cond, () => 'not yet', 5_000);
+    const withdrawn: AbortSignal[] = [];
+    const receiver = await FileReceiver.start({
+      dir: await tempDir(),
+      listenHost: '127.0.0.1',
+      decide: (_request, signal) => {
+        withdrawn.push(signal!);
+        return new Promise(() => {}); // a person who never answers
+      },
+    });
+    closers.push(() => receiver.close());
+    const ended: Array<{ error?: Error }> = [];
+    receiver.on('transfer-end', (o) => ended.push(o));
+    const msg = await rawConnect(receiver.address.port);
+    msg.sendInit({ uin: 1001, msgPort: 0 });
+    const request = fileRequest(msg.endpoint(1001), { description: '', fileName: 'a.bin', totalSize: 5, seq: 0xfffffffe });
+    msg.sendMessage(request);
+    await until(() => withdrawn.length === 1);
+    expect(withdrawn[0]!.aborted).toBe(false);
+    msg.sendMessage(cancelFor(msg.endpoint(1001), request));
+    await until(() => ended.length === 1);
+    expect(withdrawn[0]!.aborted).toBe(true);
+    expect(ended[0]!.error).toMatchObject({ code: 'ICQ_ERR_CANCELLED' });
+
+    // The second one vanishes: its connection closes while the question is open.
+    msg.sendMessage(fileRequest(msg.endpoint(1001), { description: '', fileName: 'b.bin', totalSize: 5, seq: 0xfffffffd }));
+    await until(() => withdrawn.length === 2);
+    msg.close();
+    await until(() => ended.length === 2);
+    expect(withdrawn[1]!.aborted).toBe(true);
+    expect(ended[1]!.error).toMatchObject({ code: 'ICQ_ERR_CANCELLED', message: expect.stringContaining('went away') as unknown });
+  });
+
   it('a message port that is already taken is a usage error', async () => {
     const dir = await tempDir();
     const first = await FileReceiver.start({ dir, listenHost: '127.0.0.1' });
