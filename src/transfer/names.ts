@@ -37,7 +37,6 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * at least one multi-byte sequence is taken as UTF-8: real 8-bit names almost never are.
  */
 export function decodeWireName(latin1: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[\u0080-\u00ff]/.test(latin1) || /[^\u0000-\u00ff]/.test(latin1)) return latin1;
   try {
     return strictUtf8.decode(Buffer.from(latin1, 'latin1'));

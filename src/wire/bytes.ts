@@ -6,7 +6,6 @@ import { IcqProtocolError, WireErrorCode } from './errors.js';
  * when it does not (PROTOCOL.md §1).
  */
 export function encodeText(text: string): Buffer {
-  // eslint-disable-next-line no-control-regex
   return /^[\u0000-\u00ff]*$/.test(text) ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf8');
 }
 

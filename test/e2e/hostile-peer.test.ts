@@ -137,7 +137,6 @@ describe('a hostile sender', () => {
       expect(await readFile(p)).toEqual(files[i]!.data);
       expect(e.sha256).toBe(sha256(files[i]!.data));
       for (const component of path.relative(inbox, p).split(path.sep)) {
-        // eslint-disable-next-line no-control-regex
         expect(component).not.toMatch(/[\u0000-\u001f\u007f]/);
         expect(component).not.toMatch(/^(con|\.\.?)$/i);
         expect(Buffer.byteLength(component)).toBeLessThanOrEqual(255);
