@@ -32,7 +32,7 @@ let graphemes: Intl.Segmenter | undefined;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Our own senders encode a name as UTF-8 when latin1 cannot hold it (PROTOCOL.md §1); the
+ * Our own senders encode a name as UTF-8 when latin1 cannot hold it (docs/protocol.md §1.3); the
  * wire layer decodes everything as latin1. A latin1 string whose bytes are valid UTF-8 with
  * at least one multi-byte sequence is taken as UTF-8: real 8-bit names almost never are.
  */
