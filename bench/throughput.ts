@@ -1,7 +1,7 @@
 /**
  * Benchmark 1: one 512 MiB file over 127.0.0.1, icqsend → icqrecv (peer to peer) against
  * the plain Node TCP copy of the same file, runs alternating so all see the same load.
- * Target: icqxfer at ≥ 80 % of the plain copy's rate (DESIGN.md, Performance), as a script
+ * Target: icqxfer at ≥ 80 % of the plain copy's rate (docs/architecture.md §8), as a script
  * runs it (--quiet). The same copy with --json, where both sides also compute the sha256
  * that file-done reports, is measured beside it and printed for information.
  */

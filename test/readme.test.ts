@@ -169,7 +169,7 @@ describe('the option tables', () => {
   });
 });
 
-// DESIGN.md "Commands": the options it names, and the defaults it states.
+// docs/architecture.md §7: the options it names, and the defaults it states.
 const DESIGN: Record<Binary, { options: string[]; defaults: Record<string, string> }> = {
   icqd: {
     options: ['--listen', '--db', '--auto-register', '--add-user'],
@@ -209,7 +209,7 @@ function helpEntry(help: string, option: string): string {
 }
 
 describe('--help', () => {
-  it.each(['icqd', 'icqrecv', 'icqsend'] as const)('%s lists every option of DESIGN.md with its default and ends with examples that parse', async (binary) => {
+  it.each(['icqd', 'icqrecv', 'icqsend'] as const)('%s lists every option of the contract (docs/architecture.md §7) with its default and ends with examples that parse', async (binary) => {
     const help = helpText(binary);
     for (const option of DESIGN[binary].options) expect(helpEntry(help, option), option).not.toBe('');
     for (const [option, value] of Object.entries(DESIGN[binary].defaults)) {

@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { ErrorCode } from '../errors.js';
 import { WireErrorCode } from '../wire/errors.js';
 
-/** The exit codes of DESIGN.md "Commands": scripts rely on these numbers. */
+/** The exit codes of docs/architecture.md §7: scripts rely on these numbers. */
 export const ExitCode = {
   OK: 0,
   INTERNAL: 1,

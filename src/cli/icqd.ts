@@ -41,7 +41,7 @@ function parseUser(value: string, previous: ServerUser[] = []): ServerUser[] {
   return [...previous, nick === undefined ? { uin, password } : { uin, password, nick }];
 }
 
-/** icqd's command line (DESIGN.md "Commands"). Construct a new one for every parse. */
+/** icqd's command line (docs/architecture.md §7). Construct a new one for every parse. */
 export function buildIcqdProgram(): Command {
   const d = SERVER_DEFAULTS;
   return new Command()

@@ -14,7 +14,7 @@ import {
 
 /**
  * The options icqsend and icqrecv share, and their translation into engine options.
- * Option names, environment variables and defaults are the DESIGN.md contract.
+ * Option names, environment variables and defaults are the contract of docs/architecture.md §7.
  */
 
 export const ENV_SERVER = 'ICQ_SERVER';

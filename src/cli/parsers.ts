@@ -10,7 +10,7 @@ import type { ServerAddress } from '../transfer/options.js';
 export const MAX_UIN = 0xffff_ffff;
 /** The longest delay setTimeout keeps (larger values fire at once): 2^31 − 1 ms. */
 export const MAX_TIMER_MS = 0x7fff_ffff;
-/** The ICQ v2 server port (PROTOCOL.md §2). */
+/** The ICQ v2 server port (docs/protocol.md §2). */
 export const DEFAULT_SERVER_PORT = 4000;
 
 function fail(message: string): never {

@@ -1,5 +1,5 @@
 /**
- * The server SEQs seen lately, to drop retransmissions whose ACK was lost (PROTOCOL.md
+ * The server SEQs seen lately, to drop retransmissions whose ACK was lost (docs/protocol.md
  * §2.2). A bounded window: the oldest SEQ is forgotten when a new one arrives and the
  * window is full, so a hostile server cannot make it grow.
  */

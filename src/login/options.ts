@@ -1,4 +1,4 @@
-/** Options of a LoginSession; every timer has a documented default (PROTOCOL.md §2.2). */
+/** Options of a LoginSession; every timer has a documented default (docs/protocol.md §2.2). */
 export interface LoginSessionOptions {
   server: { host: string; port: number };
   uin: number;
@@ -51,5 +51,5 @@ export const DEFAULT_LOGIN_SESSION_OPTIONS = {
 /** UINs per 0x0406 packet: its COUNT is one byte, and we keep packets small. */
 export const CONTACTS_PER_PACKET = 100;
 
-/** Longest message text 0x010E may carry, in bytes (PROTOCOL.md §2.3). */
+/** Longest message text 0x010E may carry, in bytes (docs/protocol.md §2.3). */
 export const MAX_MESSAGE_BYTES = 450;

@@ -1,5 +1,5 @@
 /**
- * Client packets waiting for the server's ACK (PROTOCOL.md §2.2). Each one is resent with
+ * Client packets waiting for the server's ACK (docs/protocol.md §2.2). Each one is resent with
  * its own SEQ every `retransmitMs` until ACKed; after `retries` transmissions in all the
  * queue calls `onGiveUp` once, and the session decides what a silent server means.
  */

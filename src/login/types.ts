@@ -14,7 +14,7 @@ import type { UserOnlineFields } from '../wire/udp.js';
  */
 export type PeerPresence = UserOnlineFields;
 
-/** A reverse-connect request that reached us (relayed 0x015E, PROTOCOL.md §2.3/§4). */
+/** A reverse-connect request that reached us (relayed 0x015E, docs/protocol.md §2.4, §4). */
 export interface ReverseConnectRequest {
   /** Who asks us to connect. */
   requesterUin: number;

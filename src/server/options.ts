@@ -1,5 +1,5 @@
 /**
- * icqd options: where to listen, where accounts live, the timers of PROTOCOL.md §2.2, and
+ * icqd options: where to listen, where accounts live, the timers of docs/protocol.md §2.2, and
  * the limits that bound memory against hostile clients. Every one has a documented default.
  */
 
@@ -92,7 +92,7 @@ export const SERVER_DEFAULTS = {
   socketBufferBytes: 4 * 1024 * 1024,
 } as const;
 
-/** A session silent for this many keep-alive periods expires (PROTOCOL.md §2.2). */
+/** A session silent for this many keep-alive periods expires (docs/protocol.md §2.2). */
 export const KEEP_ALIVE_EXPIRY_FACTOR = 3;
 
 export type ResolvedServerOptions = Required<Omit<ServerOptions, 'dbPath' | 'users'>> & {

@@ -40,7 +40,7 @@ interface InFlight {
 const FAST_RETRANSMIT_AFTER = 3;
 
 /**
- * The server's side of one client's packet stream (PROTOCOL.md §2.2): its own SEQ counter
+ * The server's side of one client's packet stream (docs/protocol.md §2.2): its own SEQ counter
  * from 0, and retransmission until ACKed for every packet other than the six sent once.
  *
  * At most `window` reliable packets are on the wire unacknowledged; the rest queue in order

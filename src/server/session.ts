@@ -64,7 +64,7 @@ export class Session {
 
   /**
    * Records (COMMAND, SEQ); true when it was seen lately. The command is part of the key
-   * because some clients reuse a SEQ for 0x0442 (PROTOCOL.md §2.3).
+   * because some clients reuse a SEQ for 0x0442 (docs/protocol.md §2.2).
    */
   isDuplicate(command: number, seq: number): boolean {
     return !this.recent.add(command * 0x10000 + seq);

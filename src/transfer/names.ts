@@ -32,12 +32,11 @@ let graphemes: Intl.Segmenter | undefined;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Our own senders encode a name as UTF-8 when latin1 cannot hold it (PROTOCOL.md §1); the
+ * Our own senders encode a name as UTF-8 when latin1 cannot hold it (docs/protocol.md §1.3); the
  * wire layer decodes everything as latin1. A latin1 string whose bytes are valid UTF-8 with
  * at least one multi-byte sequence is taken as UTF-8: real 8-bit names almost never are.
  */
 export function decodeWireName(latin1: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[\u0080-\u00ff]/.test(latin1) || /[^\u0000-\u00ff]/.test(latin1)) return latin1;
   try {
     return strictUtf8.decode(Buffer.from(latin1, 'latin1'));

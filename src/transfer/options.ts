@@ -1,6 +1,6 @@
 import type { EventSink } from './events.js';
 
-/** Every wait has a limit (DESIGN.md); all in milliseconds here, seconds on the CLI. */
+/** Every wait has a limit (docs/architecture.md §6); all in milliseconds here, seconds on the CLI. */
 export interface TimeoutOptions {
   /** A TCP connect() that has not completed by then fails (default 10 s). */
   connectTimeoutMs?: number;
@@ -58,7 +58,7 @@ export interface ServerAddress {
 export interface LoginOptions {
   server: ServerAddress;
   password: string;
-  /** Login and retransmit timers, for tests (defaults: PROTOCOL.md §2.2). */
+  /** Login and retransmit timers, for tests (defaults: docs/protocol.md §2.2). */
   retransmitMs?: number;
   retries?: number;
   keepAliveMs?: number;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventSink } from './events.js';
 
-/** Default spacing of progress events: at most 4 a second (DESIGN.md, --json). */
+/** Default spacing of progress events: at most 4 a second (docs/architecture.md §6, --json). */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 
 /**

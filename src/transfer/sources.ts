@@ -4,7 +4,7 @@ import mime from 'mime-types';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { OutgoingFile } from './send-session.js';
 
-/** TOTAL_SIZE and SIZE are DWORDs: nothing on the wire can be larger (DESIGN.md). */
+/** TOTAL_SIZE and SIZE are DWORDs: nothing on the wire can be larger (docs/protocol.md §3.5). */
 export const MAX_WIRE_SIZE = 0xffffffff;
 
 export function mimeTypeFor(name: string): string {
@@ -77,7 +77,7 @@ async function walk(dir: string, rel: string, push: (f: OutgoingFile) => void): 
 
 /**
  * Split files into batches whose total fits the DWORD TOTAL_SIZE; each batch is one file
- * request (DESIGN.md: batches over 4 GiB − 1 go as several requests).
+ * request (docs/protocol.md §3.5: batches over 4 GiB − 1 go as several requests).
  */
 export function splitBatches(files: OutgoingFile[], maxTotal = MAX_WIRE_SIZE): OutgoingFile[][] {
   const batches: OutgoingFile[][] = [];

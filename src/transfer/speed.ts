@@ -12,7 +12,7 @@ export function clampSpeed(speed: number): number {
 /**
  * The speed both sides agreed on: ours (the --speed option) and the last 05 from the peer
  * combine as the minimum. 100 = unlimited, 1–99 = N × 256 KiB/s, 0 = paused. A local 0
- * means "start paused until a non-zero 05 arrives" (DESIGN.md), so the first non-zero 05
+ * means "start paused until a non-zero 05 arrives" (docs/protocol.md §5.4), so the first non-zero 05
  * from the peer lifts it; a local cap of 1–99 stays in force.
  */
 export class SpeedControl {

@@ -3,10 +3,9 @@ import { IcqProtocolError, WireErrorCode } from './errors.js';
 /**
  * Strings on the wire are 8-bit. We decode as latin1 (every byte maps to one char, so a
  * decode/encode round trip is lossless) and encode latin1 when the text fits, UTF-8 only
- * when it does not (PROTOCOL.md §1).
+ * when it does not (docs/protocol.md §1.3).
  */
 export function encodeText(text: string): Buffer {
-  // eslint-disable-next-line no-control-regex
   return /^[\u0000-\u00ff]*$/.test(text) ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf8');
 }
 
@@ -117,7 +116,7 @@ export class ByteReader {
 
   /**
    * LNTS: WORD length counting the trailing NUL, the bytes, NUL. Lenient as real clients
-   * needed (PROTOCOL.md §1): a length without the NUL, a NUL missing at the very end of
+   * needed (docs/protocol.md §1.2): a length without the NUL, a NUL missing at the very end of
    * the packet, and text after an early NUL (cut there) are all accepted. maxLength bounds
    * the length WORD as sent (NUL included), checked before any byte of the text is read.
    */

@@ -2,7 +2,7 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
 
 /**
- * ICQ v2 client ↔ server UDP packets (PROTOCOL.md §2). Pure codecs: a datagram in, a typed
+ * ICQ v2 client ↔ server UDP packets (docs/protocol.md §2). Pure codecs: a datagram in, a typed
  * packet out, and back. Sockets, timers, ACK bookkeeping and retransmission live in
  * src/login (client) and src/server (icqd).
  */

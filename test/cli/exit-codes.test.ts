@@ -4,7 +4,7 @@ import { ExitCode, errorCodeOf, exitCodeFor, exitCodeForCode } from '../../src/c
 import { ErrorCode, IcqError } from '../../src/errors.js';
 import { IcqProtocolError, WireErrorCode } from '../../src/wire/errors.js';
 
-// The table of DESIGN.md "Commands", written out once more by hand on purpose.
+// The table of docs/architecture.md §7, written out once more by hand on purpose.
 const expected: Record<string, number> = {
   ICQ_ERR_USAGE: 2,
   ICQ_ERR_LOCAL_FILE: 2,

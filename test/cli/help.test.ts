@@ -4,7 +4,7 @@ import { buildRecvProgram, runRecv } from '../../src/cli/icqrecv.js';
 import { splitWords } from '../../src/cli/batch.js';
 import { setEnv, testContext } from './helpers.js';
 
-// DESIGN.md "Commands", option by option.
+// The contract (docs/architecture.md §7, README.md), option by option.
 const SEND_OPTIONS = [
   '--server <HOST:PORT>', '--peer <HOST:PORT>', '--uin <N>', '--password <P>', '--message <TEXT>',
   '--wait <SECONDS>', '--timeout <SECONDS>', '--speed <0-100>', '--json', '--quiet', '--batch <FILE>',
@@ -40,7 +40,7 @@ describe.each([
   ['icqsend', runSend, SEND_OPTIONS, buildSendProgram],
   ['icqrecv', runRecv, RECV_OPTIONS, buildRecvProgram],
 ] as const)('%s --help', (command, run, options, build) => {
-  it('lists every option of DESIGN.md, with defaults and environment variables', async () => {
+  it('lists every option of the contract (docs/architecture.md §7), with defaults and environment variables', async () => {
     // Commander wraps descriptions to the terminal width: compare with blanks collapsed.
     const text = (await help(run)).replace(/\s+/g, ' ');
     for (const option of options) expect(text).toContain(option);

@@ -20,7 +20,7 @@ import {
 } from './helpers.js';
 
 // How the commands fail: refusals, cancels, offline peers, bad logins. Real processes on
-// 127.0.0.1; each case checks the exit code of DESIGN.md and that the reason is shown.
+// 127.0.0.1; each case checks the exit code of docs/architecture.md §7 and that the reason is shown.
 
 afterEach(async () => {
   await stopAll();

@@ -1,7 +1,7 @@
 /**
  * Fixtures for the end-to-end tests: temporary directories, files with known sha256,
  * icqd with two accounts, and scripted raw TCP peers that speak the protocol through the
- * real codecs (src/wire), so a test reads like PROTOCOL.md. Everything opened here is
+ * real codecs (src/wire), so a test reads like docs/protocol.md. Everything opened here is
  * closed by closeRawPeers() / removeTempDirs() (call them in afterEach / afterAll).
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -137,7 +137,6 @@ describe('a hostile sender', () => {
       expect(await readFile(p)).toEqual(files[i]!.data);
       expect(e.sha256).toBe(sha256(files[i]!.data));
       for (const component of path.relative(inbox, p).split(path.sep)) {
-        // eslint-disable-next-line no-control-regex
         expect(component).not.toMatch(/[\u0000-\u001f\u007f]/);
         expect(component).not.toMatch(/^(con|\.\.?)$/i);
         expect(Buffer.byteLength(component)).toBeLessThanOrEqual(255);
@@ -372,7 +371,7 @@ describe('quirks of real clients', () => {
     file.sendFile({ kind: 'init-ack', speed: FULL_SPEED, nick: 'raw' });
     expect(await file.nextFile()).toMatchObject({ kind: 'file-info', name: 'a.bin' });
     file.sendFile({ kind: 'speed', speed: 0 }, { kind: 'start', offset: 0, speed: FULL_SPEED });
-    // Paused is not idle (DESIGN.md): nothing flows, and nothing times out.
+    // Paused is not idle (docs/protocol.md §5.4): nothing flows, and nothing times out.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(file.frames).toEqual([]);
     file.sendFile({ kind: 'speed', speed: FULL_SPEED });

@@ -1,6 +1,6 @@
 /**
  * Fixture builders for byte-exact tests, kept apart from the tests (like pg-protocol's
- * test helpers). Captures are quoted as spaced hex, exactly as PROTOCOL.md prints them.
+ * test helpers). Captures are quoted as spaced hex, exactly as docs/protocol.md prints them.
  */
 
 /** `hex('FF 03 00')` → the bytes. Whitespace is ignored; anything else must be hex pairs. */

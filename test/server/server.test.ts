@@ -15,7 +15,7 @@ function seqHex(seq: number): string {
   return toHex(Buffer.from([seq & 0xff, seq >> 8]));
 }
 
-// PROTOCOL.md §6: Licq 0.70 logging in as 0x0020768F with password "[cePabC", SEQ 8.
+// docs/protocol.md §6: Licq 0.70 logging in as 0x0020768F with password "[cePabC", SEQ 8.
 const LICQ_UIN = 0x0020768f;
 const LICQ_PASSWORD = '[cePabC';
 const LICQ_LOGIN = hex(`02 00 E8 03 08 00 8F 76 20 00 34 4A 00 00 08 00 5B 63 65 50 61 62 43 00 72 00 04 00

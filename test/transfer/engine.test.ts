@@ -85,7 +85,7 @@ describe('the end of a transfer', () => {
   });
 });
 
-describe('reverse connect relayed by icqd (PROTOCOL.md §4)', () => {
+describe('reverse connect relayed by icqd (docs/protocol.md §4)', () => {
   it('FileReceiver connects back for its message port, takes a request on that connection, and ignores ports it does not have open', async () => {
     const server: IcqServer = await startServer({
       host: '127.0.0.1',

@@ -41,7 +41,7 @@ const CAPTURES: { name: string; bytes: Buffer; packet: FilePacket }[] = [
   },
 ];
 
-describe('the §6 captures', () => {
+describe('the captures of docs/protocol.md §6', () => {
   for (const c of CAPTURES) {
     it(`decodes the ${c.name}`, () => {
       expect(decodeFilePacket(c.bytes)).toEqual(c.packet);

@@ -25,7 +25,7 @@ function toHex(b: Buffer): string {
   return b.toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
 }
 
-// PROTOCOL.md §6
+// docs/protocol.md §6
 const CAPTURED_LOGIN = hex(`02 00 E8 03 08 00 8F 76 20 00 34 4A 00 00 08 00 5B 63 65 50 61 62 43 00 72 00 04 00
   7F 00 00 01 04 00 00 00 00 03 00 00 00 02 00 00 00 00 00 04 00 72 00`);
 const CAPTURED_ONLINE = hex(`02 00 6E 00 0B 00 8F 76 20 00 CD CD 77 90 3F 50 00 00 7F 00 00 01 04 00 00 00 00
@@ -43,7 +43,7 @@ function expectProtocolError(fn: () => unknown, code: string): void {
   expect((err as IcqProtocolError).code).toBe(code);
 }
 
-describe('PROTOCOL.md §6 captures', () => {
+describe('docs/protocol.md §6 captures', () => {
   it('decodes the Licq login and re-encodes it byte for byte', () => {
     const p = decodeClientPacket(CAPTURED_LOGIN);
     expect(p).toEqual({
