@@ -34,6 +34,7 @@ import type {
   ReverseConnectParams,
   ReverseConnectRequest,
 } from './types.js';
+import { formatDuration } from '../duration.js';
 
 /**
  * - idle: constructed, login() not called yet.
@@ -199,7 +200,7 @@ export class LoginSession extends EventEmitter implements Presence {
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${timeoutMs} ms`));
+          reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${formatDuration(timeoutMs)}`));
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -306,7 +307,7 @@ export class LoginSession extends EventEmitter implements Presence {
     this.contacts.add(uin);
     return new Promise<PeerPresence | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${timeoutMs} ms whether ${uin} is online`));
+        reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${formatDuration(timeoutMs)} whether ${uin} is online`));
       }, timeoutMs);
       this.unansweredLists.push(() => {
         clearTimeout(timer);
@@ -345,7 +346,7 @@ export class LoginSession extends EventEmitter implements Presence {
           ok: false,
           error: new IcqError(
             ErrorCode.LOGIN_UNREACHABLE,
-            `no answer from ${this.serverName()} within ${this.loginTimeoutMs} ms`,
+            `no answer from ${this.serverName()} within ${formatDuration(this.loginTimeoutMs)}`,
           ),
         });
       }, this.loginTimeoutMs),

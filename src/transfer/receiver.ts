@@ -35,6 +35,7 @@ import {
 import { runReceiveSession } from './receive-session.js';
 import { prepareTarget, resolveReceiveRoot } from './target.js';
 import { connectTcp, toIPv4 } from './tcp.js';
+import { formatDuration } from '../duration.js';
 
 /** What we answer a read-away-message request with (§3.3). */
 const AUTO_REPLY = 'icqxfer: send me files';
@@ -247,7 +248,7 @@ export class FileReceiver extends EventEmitter {
     transfer.timer = setTimeout(() => {
       if (transfer.state === 'waiting-connection') {
         this.end(transfer, {
-          error: new IcqError(ErrorCode.TRANSFER_BROKEN, `${transfer.peer} did not open the file connection within ${this.timeouts.ackTimeoutMs} ms`),
+          error: new IcqError(ErrorCode.TRANSFER_BROKEN, `${transfer.peer} did not open the file connection within ${formatDuration(this.timeouts.ackTimeoutMs)}`),
         });
       }
     }, this.timeouts.ackTimeoutMs);
