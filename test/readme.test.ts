@@ -269,6 +269,31 @@ describe('the events and exit codes tables', () => {
     }
     expect(listed.sort()).toEqual([...Object.values(ErrorCode), ...Object.values(WireErrorCode)].sort());
   });
+
+  it('names each option in the row of the exit code it gives (icqrecv refusals are 5, a frame too large 7)', () => {
+    // What each option really leads to: a refusal (decide.ts, receiver.ts: ICQ_ERR_REFUSED)
+    // or a dropped connection (ICQ_ERR_FRAME_TOO_LARGE).
+    const exitFor: Record<string, number> = {
+      '--accept': 5,
+      '--from': 5,
+      '--max-size': 5,
+      '--max-files': 5,
+      '--max-pending': 5,
+      '--ack-timeout': 5,
+      '--max-frame-size': 7,
+    };
+    const text = section(README, 'JSON events and exit codes');
+    const rows = tableRows(text.slice(text.indexOf('| exit code |')));
+    const named: string[] = [];
+    for (const row of rows) {
+      for (const option of codeSpans(row[1]!).filter((c) => c.startsWith('--'))) {
+        if (Number(row[0]) === 2) continue; // usage: icqsend's own options, checked before anything is sent
+        expect(exitFor[option], `${option} in the row of exit code ${row[0]}`).toBe(Number(row[0]));
+        named.push(option);
+      }
+    }
+    expect(named.sort()).toEqual(Object.keys(exitFor).sort());
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { DoneEvent, TransferEvent } from '../transfer/events.js';
+import { systemErrorsInWords } from '../system-error.js';
 import { escapeForDisplay } from '../transfer/names.js';
 import { formatBytes, formatRate, formatSeconds, plural } from './format.js';
 import type { ProgressBars } from './progress-bars.js';
@@ -78,7 +79,8 @@ export class HumanReporter implements EventWriter {
         return;
       case 'error':
         bars?.stop();
-        this.line(`${escapeForDisplay(event.message)} [${event.code}]`);
+        // The errno name stays in --json; people read the words.
+        this.line(`${escapeForDisplay(systemErrorsInWords(event.message))} [${event.code}]`);
         return;
     }
   }

@@ -1,10 +1,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { IcqServerError } from '../server/errors.js';
+import { ErrorCode } from '../errors.js';
+import { IcqServerError, ServerErrorCode } from '../server/errors.js';
 import { SERVER_DEFAULTS, type ServerUser, isScryptCost } from '../server/options.js';
 import { type IcqServer, startServer } from '../server/server.js';
 import { ExitCode } from './exit-codes.js';
 import { MAX_TIMER_MS, parseUin } from './parsers.js';
+import { describeSystemError } from '../system-error.js';
+import { SILENT_COMMANDER_ERRORS, earlyErrorText, toErrorEvent } from './reporter.js';
+import { versionLine } from './version.js';
 
+const NAME = 'icqd';
 const MAX_COUNT = 2 ** 31 - 1;
 
 interface ListenAddress {
@@ -38,6 +43,8 @@ function parseUser(value: string, previous: ServerUser[] = []): ServerUser[] {
   const second = rest.indexOf(':');
   const password = second === -1 ? rest : rest.slice(0, second);
   const nick = second === -1 ? undefined : rest.slice(second + 1);
+  // An empty password would let anyone log in as this UIN with an empty one.
+  if (password === '') throw new InvalidArgumentError('the password is empty: expected UIN:PASSWORD[:NICK]');
   return [...previous, nick === undefined ? { uin, password } : { uin, password, nick }];
 }
 
@@ -56,7 +63,7 @@ export function buildIcqdProgram(): Command {
     .addOption(new Option('--no-db', 'keep accounts and stored messages in memory only'))
     .addOption(new Option('--auto-register', 'create the account when an unknown UIN logs in').default(false))
     .addOption(
-      new Option('--add-user <UIN:PASSWORD[:NICK]>', 'add an account, or set its password and nick (repeatable)')
+      new Option('--add-user <UIN:PASSWORD[:NICK]>', 'add an account, or set its password and nick (repeatable; the password cannot be empty)')
         .argParser(parseUser)
         .default([], 'none'),
     )
@@ -99,6 +106,7 @@ export function buildIcqdProgram(): Command {
         .argParser(parseInteger(1, 32768)),
     )
     .addOption(new Option('--quiet', 'log nothing but errors to stderr').default(false))
+    .version(versionLine('icqd'), '--version', 'print the name and version, then exit')
     .addHelpText(
       'after',
       `
@@ -131,64 +139,106 @@ interface IcqdOptions {
 }
 
 /**
- * Runs icqd until SIGINT/SIGTERM. Never rejects: failures are printed to stderr and set
- * process.exitCode (1 for a bad db file or an address that cannot be bound, 2 for usage).
+ * Runs icqd until SIGINT/SIGTERM. Never rejects: failures are printed to stderr as
+ * `icqd: MESSAGE [ICQ_ERR_...]` and set process.exitCode (1 for a database that cannot be
+ * read or written or an address that cannot be bound, 2 for usage; at shutdown 1 when the
+ * last save of the database failed, so what changed since is lost).
  */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildIcqdProgram().exitOverride();
+  const program = buildIcqdProgram().exitOverride().configureOutput(SILENT_COMMANDER_ERRORS);
   try {
     program.parse(argv);
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Commander has already printed the help or the error.
-      process.exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-      return;
-    }
-    throw err;
+    if (err instanceof CommanderError && err.exitCode === 0) return; // --help, --version
+    process.stderr.write(earlyErrorText(NAME, toErrorEvent(err)));
+    process.exitCode = ExitCode.USAGE;
+    return;
   }
   const o = program.opts<IcqdOptions>();
   // A default given as text is not run through the parser.
   const listen = typeof o.listen === 'string' ? parseListen(o.listen) : o.listen;
-  const stderr = (line: string): void => void process.stderr.write(`icqd: ${line}\n`);
+  const stderr = (line: string): void => void process.stderr.write(`${NAME}: ${line}\n`);
+
+  // Every save writes the whole database: whether the last one worked says whether
+  // anything is lost. Failures are errors, shown even with --quiet (the store's log line
+  // says it otherwise).
+  let lastSaveError: unknown;
+  const afterWrite = (error?: unknown): void => {
+    lastSaveError = error;
+    if (error !== undefined && o.quiet) stderr(`cannot save ${String(o.db)}: ${describeSystemError(error)} [${ServerErrorCode.DATABASE}]`);
+  };
 
   let server: IcqServer;
   try {
-    server = await startServer({
-      host: listen.host,
-      port: listen.port,
-      dbPath: o.db === false ? null : o.db,
-      autoRegister: o.autoRegister,
-      users: o.addUser,
-      retransmitMs: o.retransmitMs,
-      retries: o.retries,
-      keepAliveMs: o.keepaliveMs,
-      // Without a file the hashes never leave the process: the in-memory default is cheaper.
-      ...(o.db === false && program.getOptionValueSource('scryptCost') === 'default' ? {} : { scryptCost: o.scryptCost }),
-      maxSessions: o.maxSessions,
-      maxContacts: o.maxContacts,
-      maxStoredMessages: o.maxStoredMessages,
-      sendWindow: o.sendWindow,
-      log: o.quiet ? undefined : stderr,
-    });
+    server = await startServer(
+      {
+        host: listen.host,
+        port: listen.port,
+        dbPath: o.db === false ? null : o.db,
+        autoRegister: o.autoRegister,
+        users: o.addUser,
+        retransmitMs: o.retransmitMs,
+        retries: o.retries,
+        keepAliveMs: o.keepaliveMs,
+        // Without a file the hashes never leave the process: the in-memory default is cheaper.
+        ...(o.db === false && program.getOptionValueSource('scryptCost') === 'default' ? {} : { scryptCost: o.scryptCost }),
+        maxSessions: o.maxSessions,
+        maxContacts: o.maxContacts,
+        maxStoredMessages: o.maxStoredMessages,
+        sendWindow: o.sendWindow,
+        log: o.quiet ? undefined : stderr,
+      },
+      { writeHooks: { afterWrite } },
+    );
   } catch (err) {
-    stderr(err instanceof IcqServerError || err instanceof RangeError ? err.message : String((err as Error).stack ?? err));
+    process.stderr.write(startupErrorText(err));
     process.exitCode = err instanceof RangeError ? ExitCode.USAGE : ExitCode.INTERNAL;
     return;
   }
   process.stdout.write(`listening udp://${server.address.host}:${server.address.port}\n`);
 
+  let stopError: unknown;
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       if (!o.quiet) stderr(`${signal}: stopping`);
       server.close().then(resolve, (err: unknown) => {
-        stderr(`error while stopping: ${(err as Error).message}`);
+        stopError = err;
         resolve();
       });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  process.exitCode = ExitCode.OK;
+  if (stopError !== undefined) {
+    stderr(`error while stopping: ${describeSystemError(stopError)} [${codeOf(stopError)}]`);
+    process.exitCode = ExitCode.INTERNAL;
+  } else if (lastSaveError !== undefined) {
+    stderr(
+      `stopped, but ${String(o.db)} could not be saved (${describeSystemError(lastSaveError)}): ` +
+        `what changed since the last good save is lost [${ServerErrorCode.DATABASE}]`,
+    );
+    process.exitCode = ExitCode.INTERNAL;
+  } else {
+    process.exitCode = ExitCode.OK;
+  }
+}
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ICQ_ERR_') ? code : ErrorCode.INTERNAL;
+}
+
+/** One line, with its code, for a failure to start: a stack trace only for a bug. */
+function startupErrorText(err: unknown): string {
+  if (err instanceof IcqServerError) {
+    // "cannot listen on udp://…: bind EADDRINUSE …": the cause's errno, in words.
+    const cause = err.cause instanceof Error ? err.cause : undefined;
+    const message = cause ? err.message.replace(cause.message, describeSystemError(cause)) : err.message;
+    return `${NAME}: ${message} [${err.code}]\n`;
+  }
+  if (err instanceof RangeError) return earlyErrorText(NAME, { code: ErrorCode.USAGE, message: err.message });
+  const stack = err instanceof Error && err.stack !== undefined ? `${err.stack}\n` : '';
+  return `${NAME}: ${describeSystemError(err)} [${ErrorCode.INTERNAL}]\n${stack}`;
 }

@@ -18,7 +18,9 @@ import {
 } from './options.js';
 import { parseByteSize, parseListen, parseMimeList, parsePort, parseUinList } from './parsers.js';
 import { ProgressBars } from './progress-bars.js';
-import { createReporter, reportEarlyError, type Reporter } from './reporter.js';
+import { SILENT_COMMANDER_ERRORS, createReporter, reportEarlyError, type Reporter } from './reporter.js';
+import { versionLine } from './version.js';
+import { describeSystemError } from '../system-error.js';
 import { TerminalPrompt } from './terminal-prompt.js';
 
 const NAME = 'icqrecv';
@@ -100,10 +102,10 @@ export function buildRecvProgram(output?: OutputConfiguration): Command {
       .argParser(parsePort)
       .hideHelp(),
   );
+  program.version(versionLine(NAME), '--version', 'print the name and version, then exit');
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${EXAMPLES}`);
-  program.showHelpAfterError(`(run ${NAME} --help for usage)`);
   program.exitOverride();
-  if (output) program.configureOutput(output);
+  program.configureOutput({ ...output, ...SILENT_COMMANDER_ERRORS });
   return program;
 }
 
@@ -170,11 +172,13 @@ export async function runRecv(args: string[], ctx: CliContext, engine: ReceiveEn
   try {
     program.parse(args, { from: 'user' });
     plan = planReceive(program);
-    await mkdir(plan.start.dir, { recursive: true }).catch((err: Error) => {
-      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot use ${plan.start.dir} for received files: ${err.message}`);
+    await mkdir(plan.start.dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      // mkdir says EEXIST for a file in the way, ENOTDIR for one on the path to it.
+      const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'it, or a part of its path, is not a directory' : describeSystemError(err);
+      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot use ${plan.start.dir} for received files: ${why}`, { cause: err });
     });
   } catch (err) {
-    if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK; // --help
+    if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK; // --help, --version
     reportEarlyError(ctx, NAME, err, args);
     return exitCodeFor(err);
   }

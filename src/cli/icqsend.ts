@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { CommonOptions, SendOptions, ServerAddress, TransferSummary } from '../transfer/options.js';
@@ -19,7 +19,8 @@ import {
 } from './options.js';
 import { parsePeer, parseSpeed, parseTimeoutSeconds, parseUin, parseWaitSeconds } from './parsers.js';
 import { ProgressBars } from './progress-bars.js';
-import { createReporter, reportEarlyError, type Reporter } from './reporter.js';
+import { SILENT_COMMANDER_ERRORS, createReporter, reportEarlyError, type Reporter } from './reporter.js';
+import { versionLine } from './version.js';
 
 const NAME = 'icqsend';
 
@@ -67,7 +68,7 @@ export function buildSendProgram(output?: OutputConfiguration): Command {
     )
     .addOption(new Option('--message <TEXT>', 'a description sent with the request').default('', 'empty'))
     .addOption(
-      new Option('--wait <SECONDS>', 'wait this long for the receiver to come online (with --server)')
+      new Option('--wait <SECONDS>', 'wait this long for the receiver to come online (only with --server)')
         .default(0, '0: the receiver must be online')
         .argParser(parseWaitSeconds),
     )
@@ -89,14 +90,14 @@ export function buildSendProgram(output?: OutputConfiguration): Command {
   addLimitOptions(program, 'send');
   addOutputOptions(program);
   addHiddenTestOptions(program);
+  program.version(versionLine(NAME), '--version', 'print the name and version, then exit');
   // --timeout is an alias: whichever of the two comes last on the command line wins.
   program.on('option:timeout', () => {
     program.setOptionValueWithSource('ackTimeout', program.getOptionValue('timeout'), 'cli');
   });
   program.addHelpText('after', `${EXIT_CODES_HELP}\n${EXAMPLES}`);
-  program.showHelpAfterError(`(run ${NAME} --help for usage)`);
   program.exitOverride();
-  if (output) program.configureOutput(output);
+  program.configureOutput({ ...output, ...SILENT_COMMANDER_ERRORS });
   return program;
 }
 
@@ -122,6 +123,10 @@ export async function planSend(program: Command, stdin?: NodeJS.ReadableStream):
     // A server from ICQ_SERVER is a default; an explicit --peer overrides it.
     if (program.getOptionValueSource('server') !== 'env') throw usageError('give either --server or --peer, not both');
     server = undefined;
+  }
+  if (opts.peer !== undefined && program.getOptionValueSource('wait') === 'cli') {
+    // Without a server nobody says when the receiver comes online: there is nothing to wait for.
+    throw usageError('--wait needs --server: peer to peer, the receiver must be listening already');
   }
   if (opts.peer === undefined && server === undefined) {
     throw usageError('no way to reach the receiver: give --server HOST:PORT (or set ICQ_SERVER) or --peer HOST:PORT');
@@ -163,16 +168,19 @@ async function readBatch(file: string, stdin?: NodeJS.ReadableStream): Promise<s
   }
 }
 
-/** Every path must exist before anything is sent, so a typo in a batch costs no transfer. */
-async function checkPaths(jobs: BatchJob[]): Promise<void> {
+/**
+ * Every file of every job (directories walked) must exist and open for reading before
+ * anything is sent, so a typo or an unreadable file in a batch costs no transfer and leaves
+ * no `.part` at the receiver. A failure is LOCAL_FILE (exit 2) naming the file.
+ */
+async function checkPaths(jobs: BatchJob[], maxFiles: number | undefined): Promise<void> {
+  const { checkReadable, collectFiles } = await import('../transfer/sources.js');
   for (const job of jobs) {
-    for (const path of job.paths) {
-      try {
-        await stat(path);
-      } catch (err) {
-        const where = job.line > 0 ? ` (batch line ${job.line})` : '';
-        throw new IcqError(ErrorCode.LOCAL_FILE, `cannot send ${path}${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
+    try {
+      await checkReadable(await collectFiles(job.paths, maxFiles));
+    } catch (err) {
+      if (job.line === 0 || !(err instanceof IcqError)) throw err;
+      throw new IcqError(err.code, `${err.message} (batch line ${job.line})`, { cause: err });
     }
   }
 }
@@ -210,9 +218,9 @@ export async function runSend(args: string[], ctx: CliContext, engine: SendEngin
   try {
     program.parse(args, { from: 'user' });
     plan = await planSend(program, ctx.stdin);
-    await checkPaths(plan.jobs);
+    await checkPaths(plan.jobs, plan.start.maxFiles);
   } catch (err) {
-    if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK; // --help
+    if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.OK; // --help, --version
     reportEarlyError(ctx, NAME, err, args);
     return exitCodeFor(err);
   }

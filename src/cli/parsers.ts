@@ -103,7 +103,7 @@ function parseSecondsWithin(value: string, min: number): number {
   const text = value.trim();
   if (!/^\d+(\.\d+)?$/.test(text)) fail(`'${value}' is not a number of seconds`);
   const ms = Math.round(Number(text) * 1000);
-  if (ms < min) fail(`'${value}' is too short: at least ${min} ms`);
+  if (ms < min) fail(`'${value}' is too short: at least ${min / 1000} seconds`);
   if (ms > MAX_TIMER_MS) fail(`'${value}' is too long: at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds`);
   return ms;
 }

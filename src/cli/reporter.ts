@@ -1,5 +1,7 @@
 import { CommanderError } from 'commander';
+import { ErrorCode } from '../errors.js';
 import type { ErrorEvent, EventSink, TransferEvent } from '../transfer/events.js';
+import { systemErrorsInWords } from '../system-error.js';
 import { escapeForDisplay } from '../transfer/names.js';
 import { errorCodeOf } from './exit-codes.js';
 import { HumanReporter, type HumanReporterOptions } from './human-reporter.js';
@@ -32,9 +34,16 @@ export interface EventWriter {
 }
 
 export function toErrorEvent(err: unknown, peer?: number): ErrorEvent {
-  const message = err instanceof Error ? err.message : String(err);
+  // Commander starts its messages with "error: "; ours say what went wrong straight away.
+  const message = err instanceof CommanderError ? err.message.replace(/^error: /, '') : err instanceof Error ? err.message : String(err);
   return { event: 'error', code: errorCodeOf(err), message, ...(peer !== undefined ? { peer } : {}) };
 }
+
+/**
+ * Commander prints nothing itself: every usage error, commander's (a bad option value) and
+ * ours (options that do not go together), is reported the one way reportEarlyError does.
+ */
+export const SILENT_COMMANDER_ERRORS = { outputError: (): void => {} };
 
 /**
  * Wraps a writer so that an error the engine already reported as an event is not reported
@@ -84,14 +93,20 @@ export function createReporter(options: ReporterOptions): Reporter {
 
 /**
  * Report an error from before a reporter exists (parsing, checking options): a JSON `error`
- * line when the arguments ask for --json, else a line on stderr. Commander has already
- * printed its own errors there.
+ * line when the arguments ask for --json, else `PROGRAM: MESSAGE [CODE]` on stderr, and for
+ * a usage error a pointer to --help.
  */
 export function reportEarlyError(out: { stdout: TextSink; stderr: TextSink }, program: string, err: unknown, args: string[]): void {
   const event = toErrorEvent(err);
   if (args.includes('--json')) {
     out.stdout.write(eventToJsonLine(event));
-  } else if (!(err instanceof CommanderError)) {
-    out.stderr.write(`${program}: ${escapeForDisplay(event.message)} [${event.code}]\n`);
+  } else {
+    out.stderr.write(earlyErrorText(program, event));
   }
+}
+
+/** The stderr form of an error from before anything ran (also icqd's). */
+export function earlyErrorText(program: string, event: Pick<ErrorEvent, 'code' | 'message'>): string {
+  const hint = event.code === ErrorCode.USAGE ? `(run ${program} --help for usage)\n` : '';
+  return `${program}: ${escapeForDisplay(systemErrorsInWords(event.message))} [${event.code}]\n${hint}`;
 }

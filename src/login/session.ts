@@ -34,6 +34,7 @@ import type {
   ReverseConnectParams,
   ReverseConnectRequest,
 } from './types.js';
+import { formatDuration } from '../duration.js';
 
 /**
  * - idle: constructed, login() not called yet.
@@ -219,11 +220,11 @@ export class LoginSession extends EventEmitter implements Presence {
             reject(
               new IcqError(
                 ErrorCode.SERVER_GONE,
-                `lost the session with ${this.serverName()} and could not log in again within ${timeoutMs} ms, so whether ${uin} is online is not known`,
+                `lost the session with ${this.serverName()} and could not log in again within ${formatDuration(timeoutMs)}, so whether ${uin} is online is not known`,
               ),
             );
           } else {
-            reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${timeoutMs} ms`));
+            reject(new IcqError(ErrorCode.PEER_OFFLINE, `${uin} did not come online within ${formatDuration(timeoutMs)}`));
           }
         }, timeoutMs),
       };
@@ -351,7 +352,7 @@ export class LoginSession extends EventEmitter implements Presence {
     this.contacts.add(uin);
     return new Promise<PeerPresence | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${timeoutMs} ms whether ${uin} is online`));
+        reject(new IcqError(ErrorCode.PEER_OFFLINE, `the server did not say within ${formatDuration(timeoutMs)} whether ${uin} is online`));
       }, timeoutMs);
       const query: ListQuery = {
         answered: () => {
@@ -402,7 +403,7 @@ export class LoginSession extends EventEmitter implements Presence {
           ok: false,
           error: new IcqError(
             ErrorCode.LOGIN_UNREACHABLE,
-            `no answer from ${this.serverName()} within ${this.loginTimeoutMs} ms`,
+            `no answer from ${this.serverName()} within ${formatDuration(this.loginTimeoutMs)}`,
           ),
         });
       }, this.loginTimeoutMs),

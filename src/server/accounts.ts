@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { type AtomicWriteHooks, removeStaleTempFiles, writeFileAtomic } from './atomic-file.js';
+import { describeSystemError } from '../system-error.js';
+import { type AtomicWriteHooks, checkWritable, removeStaleTempFiles, writeFileAtomic } from './atomic-file.js';
 import { IcqServerError, ServerErrorCode } from './errors.js';
 import { hashPassword, isPasswordHash, verifyPassword } from './passwords.js';
 
@@ -91,12 +92,21 @@ export class AccountStore {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new IcqServerError(ServerErrorCode.DATABASE, `cannot read accounts file ${path}: ${(err as Error).message}`, {
+        throw new IcqServerError(ServerErrorCode.DATABASE, `cannot read accounts file ${path}: ${describeSystemError(err)}`, {
           cause: err,
         });
       }
     }
     if (text !== undefined) store.load(parseDb(path, text));
+    try {
+      await checkWritable(path);
+    } catch (err) {
+      throw new IcqServerError(
+        ServerErrorCode.DATABASE,
+        `cannot write accounts file ${path}: ${describeSystemError(err)} (icqd replaces the file, so its directory must take new files)`,
+        { cause: err },
+      );
+    }
     const stale = await removeStaleTempFiles(path);
     if (stale.length > 0) store.log(`removed ${stale.length} temporary file(s) left by an interrupted write of ${path}`);
     return store;
@@ -231,7 +241,7 @@ export class AccountStore {
           await this.writeNow();
         } catch (err) {
           this.dirty = true;
-          this.log(`cannot save ${this.path}: ${(err as Error).message} (will retry on the next change)`);
+          this.log(`${(err as Error).message} (will retry on the next change) [${ServerErrorCode.DATABASE}]`);
           return;
         }
       }
@@ -240,8 +250,15 @@ export class AccountStore {
     }
   }
 
+  /** Writes the whole store; a failure is an IcqServerError DATABASE naming the file. */
   private async writeNow(): Promise<void> {
-    await writeFileAtomic(this.path!, this.serialize(), this.options.writeHooks);
+    try {
+      await writeFileAtomic(this.path!, this.serialize(), this.options.writeHooks);
+    } catch (err) {
+      throw new IcqServerError(ServerErrorCode.DATABASE, `cannot save accounts file ${this.path}: ${describeSystemError(err)}`, {
+        cause: err,
+      });
+    }
   }
 
   serialize(): string {

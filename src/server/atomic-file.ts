@@ -12,6 +12,11 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteHooks {
   /** Tests only: runs after the temporary file is synced, before the rename. */
   beforeRename?: (tempPath: string) => void | Promise<void>;
+  /**
+   * Runs after every write: with no argument when it worked, with the error when it did
+   * not. icqd counts on it to exit non-zero at shutdown when its last save failed.
+   */
+  afterWrite?: (error?: unknown) => void;
 }
 
 const TEMP_SUFFIX = '.tmp';
@@ -20,9 +25,35 @@ function tempPrefix(path: string): string {
   return `.${basename(path)}.`;
 }
 
+function tempPathFor(path: string): string {
+  return join(dirname(path), `${tempPrefix(path)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
+  try {
+    await replaceFile(path, data, hooks);
+  } catch (err) {
+    hooks.afterWrite?.(err);
+    throw err;
+  }
+  hooks.afterWrite?.();
+}
+
+/**
+ * Fails the way writeFileAtomic would when `path`'s directory takes no new files (read-only,
+ * no permission, missing): creates and removes one temporary file there. Checked at start,
+ * so that a server does not run for hours and then lose what it could never save.
+ */
+export async function checkWritable(path: string): Promise<void> {
+  const temp = tempPathFor(path);
+  const fh = await open(temp, 'wx', 0o600);
+  await fh.close();
+  await unlink(temp);
+}
+
+async function replaceFile(path: string, data: string | Uint8Array, hooks: AtomicWriteHooks): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `${tempPrefix(path)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = tempPathFor(path);
   let renamed = false;
   try {
     const fh = await open(temp, 'wx', 0o600);

@@ -3,6 +3,8 @@ import type { Socket } from 'node:net';
 import { FrameDecoder, encodeFrame, frameBody } from '../wire/framing.js';
 import type { FrameRangeHandler } from '../wire/framing.js';
 import { IcqError, ErrorCode } from '../errors.js';
+import { formatDuration } from '../duration.js';
+import { describeSystemError } from '../system-error.js';
 
 export interface PeerConnectionOptions {
   /** Largest frame body accepted (default 65535). */
@@ -45,10 +47,10 @@ export class PeerConnection extends EventEmitter {
     this.setIdleTimeout(options.idleTimeoutMs ?? 0);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () =>
-      this.fail(new IcqError(ErrorCode.IDLE_TIMEOUT, `no traffic from ${this.remote} for ${socket.timeout} ms`)),
+      this.fail(new IcqError(ErrorCode.IDLE_TIMEOUT, `no traffic from ${this.remote} for ${formatDuration(socket.timeout ?? 0)}`)),
     );
     socket.on('error', (err) =>
-      this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${this.remote}: ${err.message}`, { cause: err })),
+      this.fail(new IcqError(ErrorCode.TRANSFER_BROKEN, `connection to ${this.remote}: ${describeSystemError(err)}`, { cause: err })),
     );
     socket.on('close', () => {
       this.closed = true;

@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { FileDigest } from './file-hash.js';
+import { describeSystemError } from '../system-error.js';
 
 /**
  * Size of one coalesced file write on the receiving side. 256 KiB: page-cache writes of
@@ -63,7 +64,7 @@ export class FileSink {
       while (done < len) done += writeSync(this.fd, this.buffer, done, len - done, this.position + done);
     } catch (err) {
       this.closeQuietly();
-      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot write ${this.path}: ${describeSystemError(err)}`, { cause: err });
     }
     this.position += len;
   }
@@ -103,7 +104,7 @@ export class FileSink {
       if (mtime > 0) futimesSync(this.fd, Date.now() / 1000, mtime);
       closeSync(this.fd);
     } catch (err) {
-      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot close ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new IcqError(ErrorCode.LOCAL_FILE, `cannot close ${this.path}: ${describeSystemError(err)}`, { cause: err });
     }
   }
 

@@ -7,6 +7,7 @@ import { decodeInit, isInitPacket, type InitPacket } from '../wire/peer.js';
 import { IcqProtocolError, WireErrorCode } from '../wire/errors.js';
 import { toIPv4 } from './tcp.js';
 import { IcqError, ErrorCode } from '../errors.js';
+import { describeSystemError } from '../system-error.js';
 
 export interface PeerListenerOptions {
   host: string;
@@ -63,7 +64,7 @@ export class PeerListener extends EventEmitter {
     return new Promise((resolve, reject) => {
       // A port that is taken or not ours to bind is the user's to fix: a usage error.
       const onError = (err: NodeJS.ErrnoException): void =>
-        reject(new IcqError(ErrorCode.USAGE, `cannot listen on ${this.options.host}:${this.options.port}: ${err.code ?? err.message}`, { cause: err }));
+        reject(new IcqError(ErrorCode.USAGE, `cannot listen on ${this.options.host}:${this.options.port}: ${describeSystemError(err)}`, { cause: err }));
       this.server.once('error', onError);
       this.server.listen({ host: this.options.host, port: this.options.port }, () => {
         this.server.off('error', onError);

@@ -38,6 +38,7 @@ import { connectTcp, toIPv4 } from './tcp.js';
 // The one rate limiter for log lines the project has (icqd's); it is pure and does no I/O.
 import { LogLimiter } from '../server/log-limiter.js';
 import { WireErrorCode } from '../wire/errors.js';
+import { formatDuration } from '../duration.js';
 
 /** What we answer a read-away-message request with (§3.3). */
 const AUTO_REPLY = 'icqxfer: send me files';
@@ -289,7 +290,7 @@ export class FileReceiver extends EventEmitter {
     transfer.timer = setTimeout(() => {
       if (transfer.state === 'waiting-connection') {
         this.end(transfer, {
-          error: new IcqError(ErrorCode.TRANSFER_BROKEN, `${transfer.peer} did not open the file connection within ${this.timeouts.ackTimeoutMs} ms`),
+          error: new IcqError(ErrorCode.TRANSFER_BROKEN, `${transfer.peer} did not open the file connection within ${formatDuration(this.timeouts.ackTimeoutMs)}`),
         });
       }
     }, this.timeouts.ackTimeoutMs);

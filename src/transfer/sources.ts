@@ -1,8 +1,9 @@
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import mime from 'mime-types';
 import { IcqError, ErrorCode } from '../errors.js';
 import type { OutgoingFile } from './send-session.js';
+import { describeSystemError } from '../system-error.js';
 
 /** TOTAL_SIZE and SIZE are DWORDs: nothing on the wire can be larger (docs/protocol.md §3.5). */
 export const MAX_WIRE_SIZE = 0xffffffff;
@@ -34,7 +35,7 @@ export async function collectFiles(paths: string[], maxFiles = Number.MAX_SAFE_I
     try {
       st = await stat(p);
     } catch (err) {
-      throw localFileError(p, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message, err);
+      throw localFileError(p, describeSystemError(err), err);
     }
     if (st.isDirectory()) {
       const top = path.basename(path.resolve(p));
@@ -58,7 +59,7 @@ async function walk(dir: string, rel: string, push: (f: OutgoingFile) => void): 
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw localFileError(dir, (err as Error).message, err);
+    throw localFileError(dir, describeSystemError(err), err);
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
@@ -71,6 +72,22 @@ async function walk(dir: string, rel: string, push: (f: OutgoingFile) => void): 
     } else if (e.isSymbolicLink()) {
       const st = await stat(abs).catch(() => undefined);
       if (st?.isFile()) push(describe(abs, rel, st.size, st.mtimeMs));
+    }
+  }
+}
+
+/**
+ * Opens every file for reading and closes it again, so that a file that cannot be read is
+ * found before anything is sent (not when its turn comes, after the others went and the
+ * receiver made its `.part`). LOCAL_FILE naming the first one that fails.
+ */
+export async function checkReadable(files: readonly OutgoingFile[]): Promise<void> {
+  for (const file of files) {
+    try {
+      const fh = await open(file.path, 'r');
+      await fh.close();
+    } catch (err) {
+      throw localFileError(file.path, `cannot be read: ${describeSystemError(err)}`, err);
     }
   }
 }

@@ -1,5 +1,7 @@
 import net from 'node:net';
 import { IcqError, ErrorCode } from '../errors.js';
+import { formatDuration } from '../duration.js';
+import { describeSystemError } from '../system-error.js';
 
 /** IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to plain IPv4; anything not IPv4 to 0.0.0.0. */
 export function toIPv4(address: string | undefined): string {
@@ -20,7 +22,7 @@ export function connectTcp(host: string, port: number, timeoutMs: number, signal
       return reject(new IcqError(ErrorCode.PEER_UNREACHABLE, `cannot connect to ${host}:${port}: no such port`));
     }
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => finish(new IcqError(ErrorCode.PEER_UNREACHABLE, `connect to ${host}:${port} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new IcqError(ErrorCode.PEER_UNREACHABLE, `connect to ${host}:${port} timed out after ${formatDuration(timeoutMs)}`)), timeoutMs);
     const onAbort = (): void => finish(abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
     function finish(err?: Error): void {
@@ -39,7 +41,7 @@ export function connectTcp(host: string, port: number, timeoutMs: number, signal
       finish();
     }
     function onError(err: Error): void {
-      finish(new IcqError(ErrorCode.PEER_UNREACHABLE, `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+      finish(new IcqError(ErrorCode.PEER_UNREACHABLE, `cannot connect to ${host}:${port}: ${describeSystemError(err)}`, { cause: err }));
     }
     socket.once('connect', onConnect);
     socket.once('error', onError);

@@ -85,7 +85,7 @@ describe('icqsend options', () => {
   it('needs --server or --peer (exit 2)', async () => {
     const { code, ctx } = await send(['1002', file]);
     expect(code).toBe(2);
-    expect(ctx.stderr.text).toMatch(/^icqsend: no way to reach the receiver.*\[ICQ_ERR_USAGE\]\n$/);
+    expect(ctx.stderr.text).toMatch(/^icqsend: no way to reach the receiver.*\[ICQ_ERR_USAGE\]\n\(run icqsend --help for usage\)\n$/);
   });
 
   it('needs --uin and --password with a server (exit 2)', async () => {
@@ -113,9 +113,23 @@ describe('icqsend options', () => {
   ])('rejects %j with exit 2 and a message', async (args) => {
     const { code, ctx, calls } = await send([...args, file]);
     expect(code).toBe(2);
-    expect(ctx.stderr.text).toMatch(/error: /);
+    // One style for every usage error, commander's and ours: a line, then where the help is.
+    expect(ctx.stderr.text).toMatch(/^icqsend: (?!error: )[^\n]+ \[ICQ_ERR_USAGE\]\n\(run icqsend --help for usage\)\n$/);
     expect(ctx.stdout.text).toBe('');
     expect(calls.start).toHaveLength(0);
+  });
+
+  it('refuses --wait with --peer (exit 2): peer to peer, nothing says when the receiver comes online', async () => {
+    for (const env of [{}, { ICQ_SERVER: 'h:4000' }]) {
+      const { code, ctx, calls } = await send(['--peer', 'h:1', '--wait', '5', '1002', file], env);
+      expect(code).toBe(2);
+      expect(ctx.stderr.text).toBe(
+        'icqsend: --wait needs --server: peer to peer, the receiver must be listening already [ICQ_ERR_USAGE]\n(run icqsend --help for usage)\n',
+      );
+      expect(calls.start).toHaveLength(0);
+    }
+    // The default (0) is not a --wait given.
+    expect((await send(['--peer', 'h:1', '1002', file])).code).toBe(0);
   });
 
   it('rejects a bad ICQ_UIN from the environment (exit 2)', async () => {
@@ -132,7 +146,7 @@ describe('icqsend options', () => {
 
   it('passes --message, --wait, --speed and the timeouts through', async () => {
     const { calls } = await send([
-      '--peer', 'h:1', '--message', 'hi there', '--wait', '2.5', '--speed', '0',
+      '--server', 'h:1', '--uin', '1001', '--password', 'p', '--message', 'hi there', '--wait', '2.5', '--speed', '0',
       '--connect-timeout', '1', '--idle-timeout', '0.5', '1002', file,
     ]);
     expect(calls.start[0]).toMatchObject({ speed: 0, connectTimeoutMs: 1000, idleTimeoutMs: 500 });

@@ -1,3 +1,4 @@
+import { CommanderError } from 'commander';
 import { describe, it, expect } from 'vitest';
 import { createReporter, reportEarlyError, toErrorEvent } from '../../src/cli/reporter.js';
 import { eventToJsonLine } from '../../src/cli/json-reporter.js';
@@ -161,6 +162,22 @@ describe('reportEarlyError', () => {
     reportEarlyError({ stdout, stderr }, 'icqsend', new IcqError('ICQ_ERR_USAGE', 'missing UIN'), ['--json']);
     expect(JSON.parse(stdout.text)).toEqual({ event: 'error', code: 'ICQ_ERR_USAGE', message: 'missing UIN' });
     reportEarlyError({ stdout, stderr }, 'icqsend', new IcqError('ICQ_ERR_USAGE', 'missing UIN'), []);
-    expect(stderr.text).toBe('icqsend: missing UIN [ICQ_ERR_USAGE]\n');
+    expect(stderr.text).toBe('icqsend: missing UIN [ICQ_ERR_USAGE]\n(run icqsend --help for usage)\n');
+  });
+
+  it("words commander's errors like ours: no \"error: \", the code, the pointer to --help", () => {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const err = new CommanderError(1, 'commander.unknownOption', "error: unknown option '--bogus'");
+    reportEarlyError({ stdout, stderr }, 'icqrecv', err, []);
+    expect(stderr.text).toBe("icqrecv: unknown option '--bogus' [ICQ_ERR_USAGE]\n(run icqrecv --help for usage)\n");
+    reportEarlyError({ stdout, stderr }, 'icqrecv', err, ['--json']);
+    expect(JSON.parse(stdout.text)).toEqual({ event: 'error', code: 'ICQ_ERR_USAGE', message: "unknown option '--bogus'" });
+  });
+
+  it('gives a missing file no pointer to --help: it is not a usage mistake', () => {
+    const stderr = new Capture();
+    reportEarlyError({ stdout: new Capture(), stderr }, 'icqsend', new IcqError('ICQ_ERR_LOCAL_FILE', 'x: no such file or directory'), []);
+    expect(stderr.text).toBe('icqsend: x: no such file or directory [ICQ_ERR_LOCAL_FILE]\n');
   });
 });

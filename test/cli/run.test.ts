@@ -149,7 +149,7 @@ describe('icqsend --batch', () => {
     const { code, ctx, calls, file } = await batch(`1002 ${a}\nnot-a-uin ${a}\n`);
     expect(code).toBe(2);
     expect(calls.start).toHaveLength(0);
-    expect(ctx.stderr.text).toBe(`icqsend: ${file}:2: 'not-a-uin' is not a UIN (expected: UIN FILE...) [ICQ_ERR_USAGE]\n`);
+    expect(ctx.stderr.text).toBe(`icqsend: ${file}:2: 'not-a-uin' is not a UIN (expected: UIN FILE...) [ICQ_ERR_USAGE]\n(run icqsend --help for usage)\n`);
   });
 
   it('rejects a batch naming a missing file with exit 2 before anything is sent', async () => {
