@@ -41,11 +41,11 @@ describe('flattenBatch', () => {
     expect(flat).toMatchObject({ moved: 7, renamed: 5 });
   });
 
-  it('keeps a numbered long name within the 250 bytes icqrecv allows (NAME_MAX less ".part")', () => {
-    const long = `${'n'.repeat(250 - 4)}.bin`;
+  it('keeps a numbered long name within the 249 bytes icqrecv allows (NAME_MAX less "." and ".part")', () => {
+    const long = `${'n'.repeat(249 - 4)}.bin`;
     const flat = flattenBatch([file(`a/${long}`), file(`b/${long}`)])!;
     expect(flat.files[0]!.name).toBe(long);
-    expect(flat.files[1]!.name).toBe(`${'n'.repeat(250 - 4 - 4)} (1).bin`);
-    expect(Buffer.byteLength(flat.files[1]!.name)).toBe(250);
+    expect(flat.files[1]!.name).toBe(`${'n'.repeat(249 - 4 - 4)} (1).bin`);
+    expect(Buffer.byteLength(flat.files[1]!.name)).toBe(249);
   });
 });

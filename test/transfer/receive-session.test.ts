@@ -198,20 +198,74 @@ describe('runReceiveSession against a scripted sender', () => {
     const order = events.filter((e) => e.event === 'file-start' || e.event === 'file-done').map((e) => `${e.event} ${(e as { name: string }).name}`);
     expect(order).toEqual(files.flatMap((f) => [`file-start ${f.name}`, `file-done ${f.name}`]));
   });
-  it('resumes from the target offset and reports the sha256 of the whole file', async () => {
+  it('resumes 64 KiB below what it has, checks the overlap, and reports the sha256 of the whole file', async () => {
+    const size = 200_000;
+    const kept = 100_000;
+    const data = bytes(size, 5);
+    const { dir, peer, result, events } = await startReceiver(size, {}, () => ({ offset: kept }));
+    await writeFile(path.join(dir, 'r.bin.part'), data.subarray(0, kept));
+    peer.send(batchInit(1, size));
+    await peer.next();
+    peer.send(fileInfo('r.bin', size));
+    // 100000 − 65536 = 34464 = 0x86A0
+    expect(toHex(await peer.next())).toBe(toHex(hex('03 A0 86 00 00 00 00 00 00 64 00 00 00')));
+    peer.send(...chunks(data.subarray(kept - 65536)));
+    peer.end();
+    expect((await result).value).toMatchObject({ transferred: size - (kept - 65536), bytes: size });
+    expect((await readFile(path.join(dir, 'r.bin'))).equals(data)).toBe(true);
+    expect(eventsOf(events, 'file-start')[0]).toMatchObject({ offset: kept - 65536 });
+    expect(eventsOf(events, 'file-done')[0]).toMatchObject({ sha256: sha256(data), skipped: false });
+    expect(eventsOf(events, 'warning')).toEqual([]);
+  });
+
+  it('a partial shorter than the overlap is asked for from byte 0 and compared whole', async () => {
     const data = bytes(9000, 5);
-    const { dir, peer, result, events } = await startReceiver(9000, {}, () => ({ offset: 1000 }));
+    const { dir, peer, result } = await startReceiver(9000, {}, () => ({ offset: 1000 }));
     await writeFile(path.join(dir, 'r.bin.part'), data.subarray(0, 1000));
     peer.send(batchInit(1, 9000));
     await peer.next();
     peer.send(fileInfo('r.bin', 9000));
-    expect(toHex(await peer.next())).toBe(toHex(hex('03 E8 03 00 00 00 00 00 00 64 00 00 00')));
-    peer.send(...chunks(data.subarray(1000)));
+    expect(toHex(await peer.next())).toBe(toHex(hex('03 00 00 00 00 00 00 00 00 64 00 00 00')));
+    peer.send(...chunks(data));
     peer.end();
-    expect((await result).value).toMatchObject({ transferred: 8000, bytes: 9000 });
+    expect((await result).value).toMatchObject({ transferred: 9000, bytes: 9000 });
     expect((await readFile(path.join(dir, 'r.bin'))).equals(data)).toBe(true);
-    expect(eventsOf(events, 'file-start')[0]).toMatchObject({ offset: 1000 });
-    expect(eventsOf(events, 'file-done')[0]).toMatchObject({ sha256: sha256(data), skipped: false });
+  });
+
+  it('a sender that ignores the offset and sends from byte 0 (icqlib) gets the file taken whole, never spliced', async () => {
+    const size = 200_000;
+    const kept = 100_000;
+    const data = bytes(size, 6);
+    const { dir, peer, result, events } = await startReceiver(size, {}, () => ({ offset: kept }));
+    await writeFile(path.join(dir, 'r.bin.part'), data.subarray(0, kept));
+    peer.send(batchInit(1, size));
+    await peer.next();
+    peer.send(fileInfo('r.bin', size));
+    await peer.next();
+    peer.send(...chunks(data));
+    peer.end();
+    expect((await result).value).toMatchObject({ bytes: size });
+    expect(sha256(await readFile(path.join(dir, 'r.bin')))).toBe(sha256(data));
+    expect(eventsOf(events, 'file-done')[0]).toMatchObject({ sha256: sha256(data) });
+    expect(eventsOf(events, 'warning')).toEqual([expect.objectContaining({ code: 'ICQ_ERR_RESUME_MISMATCH', message: expect.stringContaining('from byte 0') })]);
+  });
+
+  it('a source that changed since the partial is never spliced: RESUME_MISMATCH, the partial dropped', async () => {
+    const size = 200_000;
+    const kept = 100_000;
+    const old = bytes(size, 7);
+    const changed = bytes(size, 8);
+    const { dir, peer, result } = await startReceiver(size, {}, () => ({ offset: kept }));
+    await writeFile(path.join(dir, 'r.bin.part'), old.subarray(0, kept));
+    peer.send(batchInit(1, size));
+    await peer.next();
+    peer.send(fileInfo('r.bin', size));
+    await peer.next();
+    peer.send(...chunks(changed.subarray(kept - 65536)));
+    const { error } = await result;
+    expect(error).toMatchObject({ code: 'ICQ_ERR_RESUME_MISMATCH' });
+    expect(await sizeOf(path.join(dir, 'r.bin'))).toBe(null);
+    expect(await sizeOf(path.join(dir, 'r.bin.part'))).toBe(0);
   });
 
   it('skips a file with OFFSET = SIZE, accepting one empty 06, and hashes the existing file', async () => {
@@ -282,7 +336,7 @@ describe('runReceiveSession against a scripted sender', () => {
 });
 
 describe('runReceiveSession failures', () => {
-  it('fails with PROTOCOL on bytes beyond the size, keeping the partial .part', async () => {
+  it('fails with PROTOCOL on bytes beyond the size, cutting the partial back to what was verified (nothing, for a fresh file)', async () => {
     const data = bytes(4096, 9);
     const { dir, peer, result, targets } = await startReceiver(3000);
     peer.send(batchInit(1, 3000));
@@ -292,7 +346,7 @@ describe('runReceiveSession failures', () => {
     peer.send(...chunks(data));
     const { error } = await result;
     expect(error).toMatchObject({ code: 'ICQ_ERR_PROTOCOL' });
-    expect((await readFile(path.join(dir, 'over.bin.part'))).equals(data.subarray(0, 2048))).toBe(true);
+    expect(await sizeOf(path.join(dir, 'over.bin.part'))).toBe(0);
     expect(await sizeOf(path.join(dir, 'over.bin'))).toBe(null);
     expect(targets[0]!.released).toBeGreaterThanOrEqual(1);
     await peer.closedPromise;

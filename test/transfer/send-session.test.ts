@@ -163,9 +163,16 @@ describe('runSendSession and runReceiveSession back to back', () => {
       expect(progress.at(-1)).toMatchObject({ bytes: sum, total: sum, name: 'big.bin', fileBytes: 1_000_000, fileSize: 1_000_000 });
       const batchBytes = progress.map((p) => p.bytes);
       expect(batchBytes).toEqual([...batchBytes].sort((x, y) => x - y));
-      // Every event of a file comes between its file-start and its file-done.
-      const order = events.filter((e) => e.event !== 'progress').map((e) => e.event);
-      expect(order).toEqual(sources.flatMap(() => ['file-start', 'file-done']));
+    }
+    // The receiver reports each file between its file-start and its file-done; the sender
+    // reports file k done only once it is known to be stored: at the 03 of file k + 2, or at
+    // the receiver's normal close after the last.
+    const order = received.filter((e) => e.event !== 'progress').map((e) => e.event);
+    expect(order).toEqual(sources.flatMap(() => ['file-start', 'file-done']));
+    const sentOrder = sent.filter((e) => e.event !== 'progress').map((e) => `${e.event} ${(e as { index?: number; name: string }).name}`);
+    for (let k = 0; k + 2 < sources.length; k++) {
+      expect(sentOrder.indexOf(`file-done ${sources[k]!.rel}`)).toBeLessThan(sentOrder.indexOf(`file-start ${sources[k + 2]!.rel}`));
+      expect(sentOrder.indexOf(`file-done ${sources[k]!.rel}`)).toBeGreaterThan(sentOrder.indexOf(`file-start ${sources[k + 1]!.rel}`));
     }
     expect(sendSummary).toMatchObject({ files: 6, bytes: sum, transferred: sum, skipped: 0 });
     expect(receiveSummary).toMatchObject({ files: 6, bytes: sum, transferred: sum, skipped: 0 });

@@ -55,9 +55,9 @@ describe('prepareTarget: a fresh name', () => {
   it('writes NAME.part and renames it to NAME on finish', async () => {
     const t = await target('a.txt', 5);
     expect(t).toMatchObject({ name: 'a.txt', path: path.join(await realDir(), 'a.txt'), offset: 0, skip: false, type: 'text/plain' });
-    expect(t.partPath).toBe(`${t.path}.part`);
+    expect(t.partPath).toBe(path.join(path.dirname(t.path), '.a.txt.part'));
     write(t, 'hello');
-    expect(await list(dir)).toEqual(['a.txt.part']);
+    expect(await list(dir)).toEqual(['.a.txt.part']);
     expect(t.finish()).toBe(t.path);
     expect(await list(dir)).toEqual(['a.txt']);
     expect(await readFile(t.path, 'utf8')).toBe('hello');
@@ -96,7 +96,7 @@ describe('prepareTarget: a fresh name', () => {
 
 describe('--on-exists resume (default)', () => {
   it('continues a .part from its size, writing only the rest', async () => {
-    await writeFile(path.join(dir, 'a.txt.part'), 'hel');
+    await writeFile(path.join(dir, '.a.txt.part'), 'hel');
     const t = await target('a.txt', 5);
     expect(t.offset).toBe(3);
     receive(t, 'lo');
@@ -104,16 +104,16 @@ describe('--on-exists resume (default)', () => {
   });
 
   it('starts again at 0 when the .part is larger than the file', async () => {
-    await writeFile(path.join(dir, 'a.txt.part'), 'way too long');
+    await writeFile(path.join(dir, '.a.txt.part'), 'way too long');
     const t = await target('a.txt', 5);
     expect(t.offset).toBe(0);
     receive(t, 'hello');
     expect(await readFile(path.join(dir, 'a.txt'), 'utf8')).toBe('hello');
   });
 
-  it('gives a finished file a new name, and resumes that name\'s .part', async () => {
+  it('gives a finished file a new name, and resumes that name\'.s .part', async () => {
     await writeFile(path.join(dir, 'a.txt'), 'old');
-    await writeFile(path.join(dir, 'a (1).txt.part'), 'he');
+    await writeFile(path.join(dir, '.a (1).txt.part'), 'he');
     const t = await target('a.txt', 5);
     expect(t).toMatchObject({ name: 'a (1).txt', offset: 2 });
     receive(t, 'llo');
@@ -122,7 +122,7 @@ describe('--on-exists resume (default)', () => {
   });
 
   it('truncates a .part that grew after prepareTarget back to the offset', async () => {
-    await writeFile(path.join(dir, 'a.txt.part'), 'he');
+    await writeFile(path.join(dir, '.a.txt.part'), 'he');
     const t = await target('a.txt', 5);
     await writeFile(t.partPath, 'heXXXX');
     receive(t, 'llo');
@@ -143,11 +143,11 @@ describe('--on-exists resume (default)', () => {
 describe('--on-exists rename', () => {
   it('never resumes or overwrites: first name with neither file nor .part', async () => {
     await writeFile(path.join(dir, 'a.txt'), 'old');
-    await writeFile(path.join(dir, 'a (1).txt.part'), 'he');
+    await writeFile(path.join(dir, '.a (1).txt.part'), 'he');
     const t = await target('a.txt', 5, 'rename');
     expect(t).toMatchObject({ name: 'a (2).txt', offset: 0 });
     receive(t, 'hello');
-    expect(await list(dir)).toEqual(['a (1).txt.part', 'a (2).txt', 'a.txt']);
+    expect(await list(dir)).toEqual(['.a (1).txt.part', 'a (2).txt', 'a.txt']);
   });
 
   it('numbers names without an extension', async () => {
@@ -159,7 +159,7 @@ describe('--on-exists rename', () => {
 describe('--on-exists overwrite', () => {
   it('starts the .part at 0 and replaces the file at the end', async () => {
     await writeFile(path.join(dir, 'a.txt'), 'old contents');
-    await writeFile(path.join(dir, 'a.txt.part'), 'stale');
+    await writeFile(path.join(dir, '.a.txt.part'), 'stale');
     const t = await target('a.txt', 5, 'overwrite');
     expect(t).toMatchObject({ name: 'a.txt', offset: 0 });
     receive(t, 'hello');
@@ -180,7 +180,7 @@ describe('--on-exists skip', () => {
   });
 
   it('resumes a .part like resume', async () => {
-    await writeFile(path.join(dir, 'a.txt.part'), 'hel');
+    await writeFile(path.join(dir, '.a.txt.part'), 'hel');
     const t = await target('a.txt', 5, 'skip');
     expect(t).toMatchObject({ offset: 3, skip: false });
   });
@@ -251,8 +251,8 @@ describe('symlinks inside dir are never followed', () => {
 
   it.each<OnExists>(['resume', 'rename', 'overwrite', 'skip'])('never writes through a NAME.part that is a symlink (%s)', async (policy) => {
     await writeFile(path.join(outside, 'victim'), 'precious');
-    await symlink(path.join(outside, 'victim'), path.join(dir, 'a.txt.part'));
-    await symlink(path.join(outside, 'dangling'), path.join(dir, 'b.txt.part'));
+    await symlink(path.join(outside, 'victim'), path.join(dir, '.a.txt.part'));
+    await symlink(path.join(outside, 'dangling'), path.join(dir, '.b.txt.part'));
     for (const name of ['a.txt', 'b.txt']) {
       const t = await target(name, 5, policy);
       expect(path.basename(t.path)).toBe(name.replace('.txt', ' (1).txt'));
