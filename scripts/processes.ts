@@ -37,11 +37,36 @@ export interface RunningProgram {
   /** stdout lines parsed as JSON (for --json). */
   events(): Array<Record<string, unknown>>;
   readonly exited: Promise<Exit>;
+  /** Send a signal on purpose (a child it kills did not crash). */
+  kill(signal: NodeJS.Signals): void;
   /** Send a signal (default SIGTERM) and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
 const running = new Set<RunningProgram>();
+
+/**
+ * What a crashed child looks like, whatever the test expected of it: killed by a signal
+ * nobody here sent, an exit code of 128 or more other than 130 (interrupted, which our
+ * programs use for SIGINT and SIGTERM), or a fatal line on stderr (V8's "Check failed", a
+ * "FATAL ERROR", an uncaught exception's stack trace).
+ */
+const FATAL_OUTPUT = /Check failed|FATAL ERROR|Fatal error in|Uncaught |UnhandledPromiseRejection|^\s+at .*\(?(?:file:|node:|\/).*:\d+:\d+\)?$/m;
+const crashes: string[] = [];
+
+/** The crashes seen since the last call (test/helpers/crash-guard.ts fails the test on any). */
+export function takeCrashes(): string[] {
+  return crashes.splice(0);
+}
+
+export function crashOf(program: Program, args: string[], exit: Exit, stderr: string, sent: Set<NodeJS.Signals>): string | null {
+  const what = `${program} ${args.join(' ')}`.slice(0, 200);
+  if (exit.signal !== null && !sent.has(exit.signal)) return `${what}: killed by ${exit.signal}; stderr: ${stderr.slice(-1500)}`;
+  if (exit.code !== null && exit.code >= 128 && exit.code !== 130) return `${what}: exit ${exit.code}; stderr: ${stderr.slice(-1500)}`;
+  const fatal = FATAL_OUTPUT.exec(stderr);
+  if (fatal) return `${what}: printed a fatal error (${JSON.stringify(fatal[0])}); stderr: ${stderr.slice(-1500)}`;
+  return null;
+}
 
 export interface StartOptions {
   cwd?: string;
@@ -61,6 +86,8 @@ export function start(program: Program, args: string[], options: StartOptions = 
   });
   let out = '';
   let err = '';
+  /** Signals this harness sent: a child killed by one of them did not crash. */
+  const sent = new Set<NodeJS.Signals>();
   const lineWaiters = new Set<() => void>();
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (d: string) => {
@@ -72,9 +99,13 @@ export function start(program: Program, args: string[], options: StartOptions = 
     err += d;
   });
   const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stderr is read to the end, so it can be judged.
+    child.once('close', (code, signal) => {
       for (const w of lineWaiters) w();
-      resolve({ code, signal });
+      const exit = { code, signal };
+      const crash = crashOf(program, args, exit, err, sent);
+      if (crash !== null) crashes.push(crash);
+      resolve(exit);
     });
   });
   let hasExited = false;
@@ -85,6 +116,10 @@ export function start(program: Program, args: string[], options: StartOptions = 
 
   const handle: RunningProgram = {
     child,
+    kill(signal) {
+      sent.add(signal);
+      child.kill(signal);
+    },
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -122,8 +157,8 @@ export function start(program: Program, args: string[], options: StartOptions = 
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (!hasExited && child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      if (!hasExited && child.exitCode === null && child.signalCode === null) handle.kill(signal);
+      const timer = setTimeout(() => handle.kill('SIGKILL'), 5000);
       const e = await exited;
       clearTimeout(timer);
       return e;

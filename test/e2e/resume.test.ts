@@ -110,7 +110,7 @@ describe('Ctrl-C mid-file', () => {
         const sender = start('icqsend', sendArgs(recv.port, [file], ['--speed', '1']));
         await waitForEvents(recv.program, (e) => e.event === 'progress' && (e.fileBytes as number) >= 256 * 1024);
         const [victim, other] = interrupted === 'sender' ? [sender, recv.program] : [recv.program, sender];
-        victim.child.kill('SIGINT');
+        victim.kill('SIGINT');
         expect((await victim.exited).code, victim.stderr()).toBe(130);
         expect((await other.exited).code, other.stderr()).toBe(6);
         expect(eventsOf(victim.events(), 'error').map((e) => e.code)).toContain('ICQ_ERR_INTERRUPTED');
