@@ -88,7 +88,7 @@ export function buildRecvProgram(output?: OutputConfiguration): Command {
       ).argParser(parseByteSize),
     )
     .addOption(
-      new Option('--on-exists <MODE>', 'a file of that name exists: resume a .part (a finished file gets "name (1).ext"), rename, overwrite or skip')
+      new Option('--on-exists <MODE>', 'a file of that name exists: resume its partial (verified; a finished file of the same size and mtime is skipped, another gets "name (1).ext"), rename, overwrite or skip')
         .choices(ON_EXISTS)
         .default('resume'),
     )
