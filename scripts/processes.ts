@@ -22,6 +22,17 @@ export function repoRoot(): string {
 
 export type Program = 'icqd' | 'icqrecv' | 'icqsend';
 
+/**
+ * The node options a bin script's `#!/usr/bin/env -S node FLAGS` line gives it: started as
+ * `node bin/x.js` the line is not read, so they are passed here, and tests and benchmarks
+ * run the programs exactly as an installed command runs.
+ */
+export function shebangFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -79,7 +90,7 @@ export interface StartOptions {
 
 export function start(program: Program, args: string[], options: StartOptions = {}): RunningProgram {
   const bin = path.join(repoRoot(), 'bin', `${program}.js`);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+  const child = spawn(process.execPath, [...shebangFlags(bin), ...(options.nodeArgs ?? []), bin, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],

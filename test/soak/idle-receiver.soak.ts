@@ -13,7 +13,7 @@ afterAll(removeTempDirs);
 
 const IDLE_MS = 90_000;
 
-describe('an idle icqrecv', () => {
+describe.concurrent('an idle icqrecv', () => {
   it('peer to peer: idles 90 s, then receives', async () => {
     const work = await tempDir('soak-idle-p2p');
     const files = await makeFiles(path.join(work, 'out'), { 'a.bin': 300_000 });
