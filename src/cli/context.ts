@@ -28,6 +28,7 @@ const EXIT_GRACE_MS = 3000;
  * handle left open by mistake cannot keep the process alive past a short grace period.
  */
 export async function runAsMain(run: CommandRunner, argv: string[]): Promise<void> {
+  ignoreLostOutput();
   const interrupt = new AbortController();
   const onSignal = (): void => {
     if (interrupt.signal.aborted) process.exit(ExitCode.INTERRUPTED);
@@ -57,4 +58,16 @@ export async function runAsMain(run: CommandRunner, argv: string[]): Promise<voi
   }
   process.exitCode = code;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+}
+
+/**
+ * A reader that went away (`icqrecv --json | head -1`: EPIPE) stops our output, not the
+ * transfer: without a listener the stream's 'error' would kill the process mid-file with a
+ * stack trace. Writes after that go nowhere; the command ends as it would have, partial
+ * files kept, with its exit code from the table.
+ */
+export function ignoreLostOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+  }
 }

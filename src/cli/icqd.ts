@@ -1,3 +1,4 @@
+import { ignoreLostOutput } from './context.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErrorCode } from '../errors.js';
 import { IcqServerError, ServerErrorCode } from '../server/errors.js';
@@ -145,6 +146,7 @@ interface IcqdOptions {
  * last save of the database failed, so what changed since is lost).
  */
 export async function main(argv: string[]): Promise<void> {
+  ignoreLostOutput();
   const program = buildIcqdProgram().exitOverride().configureOutput(SILENT_COMMANDER_ERRORS);
   try {
     program.parse(argv);
