@@ -17,7 +17,8 @@ import {
   usageError,
   type SharedCliOptions,
 } from './options.js';
-import { parsePeer, parseSpeed, parseTimeoutSeconds, parseUin, parseWaitSeconds } from './parsers.js';
+import { parseDescription, parsePeer, parseSpeed, parseTimeoutSeconds, parseUin, parseWaitSeconds } from './parsers.js';
+import { MAX_DESCRIPTION_BYTES } from '../wire/peer.js';
 import { ProgressBars } from './progress-bars.js';
 import { SILENT_COMMANDER_ERRORS, createReporter, reportEarlyError, type Reporter } from './reporter.js';
 import { versionLine } from './version.js';
@@ -66,7 +67,7 @@ export function buildSendProgram(output?: OutputConfiguration): Command {
         parsePeer,
       ),
     )
-    .addOption(new Option('--message <TEXT>', 'a description sent with the request').default('', 'empty'))
+    .addOption(new Option('--message <TEXT>', `a description sent with the request (at most ${MAX_DESCRIPTION_BYTES} bytes)`).argParser(parseDescription).default('', 'empty'))
     .addOption(
       new Option('--wait <SECONDS>', 'wait this long for the receiver to come online (only with --server)')
         .default(0, '0: the receiver must be online')

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { encodeText } from '../wire/bytes.js';
+import { MAX_DESCRIPTION_BYTES } from '../wire/peer.js';
 import type { ServerAddress } from '../transfer/options.js';
 
 /**
@@ -48,6 +50,15 @@ export function parsePositiveInt(value: string): number {
 /** A parser for a whole number from min to max (the limit options: --max-files, --max-connections, …). */
 export function integerIn(min: number, max: number): (value: string) => number {
   return (value) => parseInteger(value, 'the value', min, max);
+}
+
+/** --message: a description short enough for the request frame of every old client (wire/peer.ts). */
+export function parseDescription(value: string): string {
+  const bytes = encodeText(value).length;
+  if (bytes > MAX_DESCRIPTION_BYTES) {
+    fail(`the description is ${bytes} bytes; at most ${MAX_DESCRIPTION_BYTES} fit a file request that old clients can read`);
+  }
+  return value;
 }
 
 /** --speed: 0 paused, 1–99 at most N × 256 KiB/s, 100 full speed (packet 05). */

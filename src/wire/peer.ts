@@ -154,6 +154,18 @@ export interface PeerDecodeOptions {
   maxTextLength?: number;
 }
 
+/**
+ * Largest body of a frame we send other than 06 data: icqlib 1.0.0 reads frames into a
+ * 4096-byte buffer and crashes on a larger one (PROTOCOL.md §7).
+ */
+export const MAX_SENT_FRAME_BODY = 4094;
+
+/**
+ * Longest request description (--message), in bytes: with the longest file name (255 bytes)
+ * and the fixed 55 bytes of a file request, the frame stays under MAX_SENT_FRAME_BODY.
+ */
+export const MAX_DESCRIPTION_BYTES = 3500;
+
 export function encodePeerMessage(m: PeerMessage): Buffer {
   const w = new ByteWriter(64 + m.text.length)
     .u32(m.uin)
@@ -176,7 +188,11 @@ export function encodePeerMessage(m: PeerMessage): Buffer {
     const t = m.chat ?? { text: '', portBe: 0, pad: 0, port: 0 };
     w.lnts(t.text).u16be(t.portBe).u16(t.pad).u32(t.port);
   }
-  return w.u32(m.seq).toBuffer();
+  const body = w.u32(m.seq).toBuffer();
+  if (body.length > MAX_SENT_FRAME_BODY) {
+    throw new RangeError(`a ${body.length}-byte message packet is over the ${MAX_SENT_FRAME_BODY} bytes old clients can read`);
+  }
+  return body;
 }
 
 /** Trailing bytes after SEQ (Licq appends `'L'` and a WORD) are ignored. */
