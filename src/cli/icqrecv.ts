@@ -53,7 +53,7 @@ Examples:
   $ icqrecv --listen 127.0.0.1:0 --accept --once --json --dir /tmp/in
 `;
 
-/** icqrecv's command line (DESIGN.md "Commands"). Construct a new one for every parse. */
+/** icqrecv's command line (docs/architecture.md §7). Construct a new one for every parse. */
 export function buildRecvProgram(output?: OutputConfiguration): Command {
   const program = new Command(NAME).description(
     'Receive files from ICQ users, through an ICQ v2 server, or peer to peer without --server.',

@@ -53,7 +53,7 @@ Examples:
   $ icqsend --peer 127.0.0.1:5000 --json 1002 backup.tar | grep '"event":"done"'
 `;
 
-/** icqsend's command line (DESIGN.md "Commands"). Construct a new one for every parse. */
+/** icqsend's command line (docs/architecture.md §7). Construct a new one for every parse. */
 export function buildSendProgram(output?: OutputConfiguration): Command {
   const program = new Command(NAME)
     .description('Send files and directories to an ICQ user, through an ICQ v2 server or straight to a peer.')

@@ -75,7 +75,7 @@ interface OnlineWaiter {
 }
 
 /**
- * One UDP session with an ICQ v2 server (PROTOCOL.md §2): login, ACK and retransmission,
+ * One UDP session with an ICQ v2 server (docs/protocol.md §2): login, ACK and retransmission,
  * de-duplication, keep-alive, contact list, presence and message events, reverse-connect
  * requests, logout. A lost session is re-established on its own until close().
  */

@@ -12,7 +12,7 @@ export interface FlatBatch {
 }
 
 /**
- * A batch for a receiver not known to read the 02 TEXT sub-directory (PROTOCOL.md §5, §7:
+ * A batch for a receiver not known to read the 02 TEXT sub-directory (docs/protocol.md §5, §7:
  * Licq 1.0.x breaks on a non-empty TEXT and cannot be told apart): every file goes under its
  * base name with an empty TEXT. A name already taken in the batch gets the number icqrecv
  * would give it in its place, `NAME (n).ext` with the smallest free n, so two `a.txt` from

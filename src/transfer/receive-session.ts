@@ -44,7 +44,7 @@ export interface ReceiveSessionOptions extends FileSessionOptions {
 }
 
 /**
- * R's side of PROTOCOL.md §5:
+ * R's side of docs/protocol.md §5:
  *   WAIT_BATCH_INIT --00--> WAIT_FILE_INFO (01 sent) --02--> PREPARING (prepare, 03 sent,
  *   .part opened) --> RECEIVING --last byte--> WAIT_FILE_INFO ...
  *   and a close by the sender in WAIT_FILE_INFO after the last file --> DONE.
@@ -184,7 +184,7 @@ class ReceiveSession extends FileSession {
         file.hash.update(check.tail);
         break;
       case 'from-start': {
-        // icqlib 1.0.0 sends from byte 0 whatever the 03 says (PROTOCOL.md §7): what came is
+        // icqlib 1.0.0 sends from byte 0 whatever the 03 says (docs/protocol.md §7): what came is
         // the start of the file, equal to the partial's; the rest follows it.
         file.check = null;
         const hash = createFileDigest(file.hash.enabled);

@@ -71,7 +71,7 @@ export function announcedFileCount(fileName: string): number {
 /**
  * icqrecv's engine: a message listener (its port goes into the login), file requests
  * decided by a policy callback, a dedicated file listener per accepted request, and the
- * reverse connect of PROTOCOL.md §4 when the sender cannot reach us.
+ * reverse connect of docs/protocol.md §4 when the sender cannot reach us.
  *
  * Events: 'transfer-end' (TransferOutcome) once per file request, however it ended;
  * 'error' (IcqError LOGGED_OFF or WRONG_PASSWORD) when the server session is lost for good.
@@ -168,7 +168,7 @@ export class FileReceiver extends EventEmitter {
     channel.on('close', (err: Error | undefined) => {
       this.channels.delete(channel);
       // A peer whose TCP version we cannot read (encrypted ICQ 98a style packets) is told
-      // nowhere else: say why its connection ended (PROTOCOL.md §3.3, §7).
+      // nowhere else: say why its connection ended (docs/protocol.md §3.4, §7).
       const code = (err as { code?: string } | undefined)?.code;
       if (code === WireErrorCode.UNSUPPORTED_VERSION || code === WireErrorCode.BAD_VERSION) {
         this.report({ event: 'error', code, message: `message connection from ${from} (UIN ${peerUin}) closed: ${err!.message}`, peer: peerUin });

@@ -1,12 +1,12 @@
 /**
- * Resume is verified, not trusted (DESIGN.md, "Behaviour users expect"). A receiver that
+ * Resume is verified, not trusted (docs/architecture.md §6, docs/protocol.md §8). A receiver that
  * has P bytes of a file asks for offset O = P − overlap (at least 0), so the first P − O
  * bytes the sender sends are bytes it already has. Comparing them tells three cases apart:
  *
  * - they equal the partial's last P − O bytes: the sender honours offsets and the source is
  *   the one the partial came from; the file goes on from P ('continues');
  * - they equal the partial's first P − O bytes (only possible when O > 0): the sender ignored
- *   the offset and sends from byte 0, as icqlib 1.0.0 always does (PROTOCOL.md §7); the file
+ *   the offset and sends from byte 0, as icqlib 1.0.0 always does (docs/protocol.md §7); the file
  *   is taken whole from byte 0 ('from-start');
  * - neither: the source changed since the partial was written, or the stream is not what it
  *   claims; nothing may be spliced ('mismatch').

@@ -43,7 +43,7 @@ const MAX_BLOCKS = 4;
 const BLOCK_CAPACITY = DEFAULT_CHUNKS_PER_BLOCK * DATA_CHUNK_SIZE;
 
 /**
- * S's side of PROTOCOL.md §5:
+ * S's side of docs/protocol.md §5:
  *   WAIT_INIT_ACK --01--> WAIT_START (02 sent) --03--> SENDING --last chunk--> WAIT_START
  *   (next 02) ... --after the last file--> DONE (we close) --close--> resolved.
  * 05 is recorded in every state, 04 stops the current file, empty 06 packets are ignored;
@@ -170,7 +170,7 @@ class SendSession extends FileSession {
   /**
    * Sub-directories travel in 02 TEXT only to a receiver that marked its 01 as a reader of
    * them (an icqxfer receiver): Licq 1.0.x breaks on a non-empty TEXT and cannot be told
-   * apart (PROTOCOL.md §7). To any other receiver the batch goes flat, with one warning.
+   * apart (docs/protocol.md §7). To any other receiver the batch goes flat, with one warning.
    */
   private onInitAck(ack: InitAck): void {
     this.subdirsInText = readsSubdirs(ack);

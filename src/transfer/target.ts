@@ -7,7 +7,7 @@ import { numberedName, truncateFileName } from './names.js';
 import type { OnExists } from './options.js';
 
 /**
- * Where one incoming file goes (DESIGN.md, "Behaviour users expect"): data is written to
+ * Where one incoming file goes (docs/architecture.md §6, docs/protocol.md §8): data is written to
  * `.NAME.part` beside the final name and renamed when complete. A received name never
  * starts with a dot (names.ts turns a leading dot into `_`), so a partial can only be one
  * this receiver wrote: a received file called `a.txt.part` is never taken for a partial. Names and sub-directory
@@ -268,7 +268,7 @@ const NEXT = 'next';
 const SKIP = 'skip';
 type Choice = typeof NEXT | typeof SKIP | { offset: number };
 
-/** The --on-exists policy (DESIGN.md) for one candidate; the first candidate is the name as sent. */
+/** The --on-exists policy (docs/architecture.md §6) for one candidate; the first candidate is the name as sent. */
 function choose(policy: OnExists, slot: Slot, first: boolean, size: number, mtime: number): Choice {
   if (isClaimed(slot)) return NEXT;
   const free = slot.final === null && slot.part === null;

@@ -131,7 +131,7 @@ export class ByteReader {
   /**
    * LNTS read like lntsBytes, also returning what follows the first NUL inside the string
    * (without the final NUL): readers of the time never see it, so a sender can put a mark
-   * there for readers that look (the 01 NICK, PROTOCOL.md §5). Views, not copies.
+   * there for readers that look (the 01 NICK, docs/protocol.md §5). Views, not copies.
    */
   lntsSplit(field = 'string', maxLength = 0xffff): { text: Buffer; afterNul: Buffer } {
     const len = this.u16(`${field} length`);

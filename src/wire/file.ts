@@ -2,7 +2,7 @@ import { ByteReader, ByteWriter, decodeText } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
 import { MAX_FRAME_BODY } from './framing.js';
 
-/** File-direct packet types (PROTOCOL.md §5): the first byte of every frame body. */
+/** File-direct packet types (docs/protocol.md §5): the first byte of every frame body. */
 export const FilePacketType = {
   BATCH_INIT: 0x00,
   INIT_ACK: 0x01,
@@ -39,7 +39,7 @@ export interface InitAck {
 /**
  * What an icqxfer receiver puts after the NUL of its 01 NICK: "I read the sub-directory in
  * the 02 TEXT". Old clients cannot see it, and no client of the time sends it, so a sender
- * sends a sub-directory only to a receiver that says this (PROTOCOL.md §5, §7).
+ * sends a sub-directory only to a receiver that says this (docs/protocol.md §5, §7).
  */
 export const SUBDIR_READER_MARK = 'icqxfer:subdir';
 

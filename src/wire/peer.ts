@@ -1,7 +1,7 @@
 import { ByteReader, ByteWriter } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
 
-/** The TCP protocol version we send (PROTOCOL.md §3.2). */
+/** The TCP protocol version we send (docs/protocol.md §3.3). */
 export const TCP_VERSION = 2;
 /** `04`: reachable directly. */
 export const TCP_FLAG_DIRECT = 0x04;
@@ -156,7 +156,7 @@ export interface PeerDecodeOptions {
 
 /**
  * Largest body of a frame we send other than 06 data: icqlib 1.0.0 reads frames into a
- * 4096-byte buffer and crashes on a larger one (PROTOCOL.md §7).
+ * 4096-byte buffer and crashes on a larger one (docs/protocol.md §7).
  */
 export const MAX_SENT_FRAME_BODY = 4094;
 
