@@ -327,6 +327,7 @@ export class FileReceiver extends EventEmitter {
             subdir: sanitizeSubdir(decodeWireName(info.subdir), undefined, maxNameLength),
             name: sanitizeFileName(decodeWireName(info.name), maxNameLength),
             size: info.size,
+            mtime: info.mtime,
             onExists,
             ...(acceptTypes && acceptTypes.length > 0 ? { acceptTypes } : {}),
           }),

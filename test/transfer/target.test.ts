@@ -1,5 +1,5 @@
 import { closeSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,8 +27,8 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function target(name: string, size: number, onExists: OnExists = 'resume', extra: { subdir?: string[]; acceptTypes?: string[] } = {}) {
-  const t = await prepareTarget({ dir, subdir: extra.subdir ?? [], name, size, onExists, acceptTypes: extra.acceptTypes });
+async function target(name: string, size: number, onExists: OnExists = 'resume', extra: { subdir?: string[]; acceptTypes?: string[]; mtime?: number } = {}) {
+  const t = await prepareTarget({ dir, subdir: extra.subdir ?? [], name, size, onExists, acceptTypes: extra.acceptTypes, mtime: extra.mtime });
   open.push(t);
   return t;
 }
@@ -308,3 +308,35 @@ describe('claims within one process', () => {
 });
 
 const realDir = (): Promise<string> => realpath(dir);
+
+describe('the quick check of --on-exists resume (same size and mtime: already there)', () => {
+  const MTIME = 915_148_800; // 1999-01-01
+  it('skips a complete file with the sender\'s size and mtime, and never a partial for it', async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'a.txt'), 'hello');
+    await utimes(path.join(dir, 'a.txt'), MTIME, MTIME);
+    const t = await target('a.txt', 5, 'resume', { mtime: MTIME });
+    expect(t).toMatchObject({ skip: true, offset: 5, name: 'a.txt' });
+    expect(await list(dir)).toEqual(['a.txt']);
+  });
+
+  it('a different mtime, a different size or an unknown mtime (0) is a new copy, as before', async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'a.txt'), 'hello');
+    await utimes(path.join(dir, 'a.txt'), MTIME, MTIME);
+    for (const [size, mtime] of [[5, MTIME + 1], [6, MTIME], [5, 0]] as const) {
+      const t = await target('a.txt', size, 'resume', { mtime });
+      expect(t.skip, `size ${size} mtime ${mtime}`).toBe(false);
+      expect(t.name).toBe('a (1).txt');
+      t.release();
+    }
+  });
+
+  it('--on-exists rename does not quick-check', async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'a.txt'), 'hello');
+    await utimes(path.join(dir, 'a.txt'), MTIME, MTIME);
+    expect(await target('a.txt', 5, 'rename', { mtime: MTIME })).toMatchObject({ skip: false, name: 'a (1).txt' });
+  });
+});
+
