@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter } from './bytes.js';
 import { IcqProtocolError, WireErrorCode } from './errors.js';
-import { type TcpRequestFields, UdpCommand } from './udp.js';
+import { serverCommandOf, type TcpRequestFields, UdpCommand } from './udp.js';
 import {
   type CheckcodeChoice,
   checkcodeMatches,
@@ -380,42 +380,7 @@ export type V5ServerBody =
 export type V5ServerPacket = V5ServerHeader & V5ServerBody;
 
 export function v5ServerCommand(p: V5ServerBody): number {
-  switch (p.kind) {
-    case 'ack':
-      return UdpCommand.ACK;
-    case 'login-reply':
-      return UdpCommand.LOGIN_REPLY;
-    case 'wrong-password':
-      return UdpCommand.WRONG_PASSWORD;
-    case 'busy':
-      return UdpCommand.BUSY;
-    case 'not-connected':
-      return UdpCommand.NOT_CONNECTED;
-    case 'logged-off':
-      return UdpCommand.LOGGED_OFF;
-    case 'user-online':
-      return UdpCommand.USER_ONLINE;
-    case 'user-offline':
-      return UdpCommand.USER_OFFLINE;
-    case 'end-of-contacts':
-      return UdpCommand.END_OF_CONTACTS;
-    case 'status-update':
-      return UdpCommand.STATUS_UPDATE;
-    case 'recv-message':
-      return UdpCommand.RECV_MESSAGE;
-    case 'offline-message':
-      return UdpCommand.OFFLINE_MESSAGE;
-    case 'end-offline-messages':
-      return UdpCommand.END_OFFLINE_MESSAGES;
-    case 'info-reply':
-      return UdpCommand.INFO_REPLY;
-    case 'info-none':
-      return UdpCommand.INFO_NONE;
-    case 'tcp-request-relayed':
-      return UdpCommand.TCP_REQUEST;
-    case 'unknown':
-      return p.command;
-  }
+  return serverCommandOf(p);
 }
 
 /**

@@ -473,45 +473,37 @@ export function decodeServerHeader(buf: Buffer): ServerHeader {
   return { version, command: r.u16('COMMAND'), seq: r.u16('SEQ') };
 }
 
+/**
+ * The COMMAND of each server packet kind, one table for every version's server packets
+ * (udp-v5.ts uses it too): adding a kind is one line here.
+ */
+export const SERVER_COMMAND_OF_KIND = {
+  ack: UdpCommand.ACK,
+  'login-reply': UdpCommand.LOGIN_REPLY,
+  'wrong-password': UdpCommand.WRONG_PASSWORD,
+  busy: UdpCommand.BUSY,
+  'not-connected': UdpCommand.NOT_CONNECTED,
+  'logged-off': UdpCommand.LOGGED_OFF,
+  'user-online': UdpCommand.USER_ONLINE,
+  'user-offline': UdpCommand.USER_OFFLINE,
+  'end-of-contacts': UdpCommand.END_OF_CONTACTS,
+  'status-update': UdpCommand.STATUS_UPDATE,
+  'recv-message': UdpCommand.RECV_MESSAGE,
+  'offline-message': UdpCommand.OFFLINE_MESSAGE,
+  'end-offline-messages': UdpCommand.END_OFFLINE_MESSAGES,
+  'new-uin': UdpCommand.NEW_UIN,
+  'info-reply': UdpCommand.INFO_REPLY,
+  'info-none': UdpCommand.INFO_NONE,
+  'tcp-request-relayed': UdpCommand.TCP_REQUEST,
+} as const satisfies Record<Exclude<ServerPacket['kind'], 'unknown'>, number>;
+
+/** COMMAND of a server packet of any version: the table above, or an unknown packet's own. */
+export function serverCommandOf(p: { kind: 'unknown'; command: number } | { kind: keyof typeof SERVER_COMMAND_OF_KIND }): number {
+  return p.kind === 'unknown' ? p.command : SERVER_COMMAND_OF_KIND[p.kind];
+}
+
 export function serverPacketCommand(p: ServerPacket): number {
-  switch (p.kind) {
-    case 'ack':
-      return UdpCommand.ACK;
-    case 'login-reply':
-      return UdpCommand.LOGIN_REPLY;
-    case 'wrong-password':
-      return UdpCommand.WRONG_PASSWORD;
-    case 'busy':
-      return UdpCommand.BUSY;
-    case 'not-connected':
-      return UdpCommand.NOT_CONNECTED;
-    case 'logged-off':
-      return UdpCommand.LOGGED_OFF;
-    case 'user-online':
-      return UdpCommand.USER_ONLINE;
-    case 'user-offline':
-      return UdpCommand.USER_OFFLINE;
-    case 'end-of-contacts':
-      return UdpCommand.END_OF_CONTACTS;
-    case 'status-update':
-      return UdpCommand.STATUS_UPDATE;
-    case 'recv-message':
-      return UdpCommand.RECV_MESSAGE;
-    case 'offline-message':
-      return UdpCommand.OFFLINE_MESSAGE;
-    case 'end-offline-messages':
-      return UdpCommand.END_OFFLINE_MESSAGES;
-    case 'new-uin':
-      return UdpCommand.NEW_UIN;
-    case 'info-reply':
-      return UdpCommand.INFO_REPLY;
-    case 'info-none':
-      return UdpCommand.INFO_NONE;
-    case 'tcp-request-relayed':
-      return UdpCommand.TCP_REQUEST;
-    case 'unknown':
-      return p.command;
-  }
+  return serverCommandOf(p);
 }
 
 /**
