@@ -351,3 +351,8 @@ export async function waitForEvents(
   if (found.length < count && exited) throw new Error(`exited (${program.child.exitCode}) first; stderr: ${program.stderr()}`);
   return found;
 }
+
+/** n bytes of a repeating pattern that a seed shifts: file contents for replay tests. */
+export function pattern(n: number, seed: number): Buffer {
+  return Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
+}

@@ -5,7 +5,7 @@ import { decodeFilePacket } from '../../src/wire/file.js';
 import { PeerCommand, PeerStatus, decodePeerMessage, filePortFromAck, fileAccept } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll } from '../../scripts/processes.js';
 import { hex, toHex } from '../helpers/hex.js';
-import { RawListener, closeRawPeers, rawConnect, removeTempDirs, sha256, tempDir, waitForEvents } from './helpers.js';
+import { RawListener, closeRawPeers, rawConnect, removeTempDirs, pattern, sha256, tempDir, waitForEvents } from './helpers.js';
 
 // icqlib 1.0.0's own bytes (../shared/captures/icqlib-1.0.0-*.txt), replayed by raw peers
 // against the real icqrecv and icqsend (`npm run build` first).
@@ -16,8 +16,6 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-const h = (s: string) => hex(s.replace(/\s+/g, ' ').trim());
-const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 describe('icqlib 1.0.0 sends to icqrecv', () => {
   it('its v3 init (port big-endian), a request with its full path in FILENAME, uninitialised IPs, 5000 bytes', async () => {
@@ -26,20 +24,20 @@ describe('icqlib 1.0.0 sends to icqrecv', () => {
     const { program, port } = await startIcqrecv(['--listen', '127.0.0.1:0', '--accept', '--json', '--uin', '1002', '--dir', inbox]);
     const msg = await rawConnect(port);
     msg.send(
-      h('FF 03 00 00 00 E4 87 00 00 E9 03 00 00 7F 00 00 01 7F 00 00 01 04 00 00 00 00'),
-      h(`E9 03 00 00 03 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 04 00 00 10 00 00 00 00 00
+      hex('FF 03 00 00 00 E4 87 00 00 E9 03 00 00 7F 00 00 01 7F 00 00 01 04 00 00 00 00'),
+      hex(`E9 03 00 00 03 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 04 00 00 10 00 00 00 00 00
         16 00 2F 74 6D 70 2F 63 61 70 2F 73 72 63 2F 66 69 76 65 2E 74 78 74 00 88 13 00 00 00 00 00 00 FE FF FF FF`),
     );
     const ack = decodePeerMessage(await msg.next());
     expect(ack).toMatchObject({ command: PeerCommand.ACK, status: PeerStatus.ONLINE, seq: 0xfffffffe });
     const file = await rawConnect(filePortFromAck(ack.file!));
     file.send(
-      h('FF 03 00 00 00 00 00 00 00 E9 03 00 00 7F 00 00 01 7F 00 00 01 04 00 00 00 00'),
-      h('00 00 00 00 00 01 00 00 00 88 13 00 00 64 00 00 00 07 00 69 63 71 6C 69 62 00'),
+      hex('FF 03 00 00 00 00 00 00 00 E9 03 00 00 7F 00 00 01 7F 00 00 01 04 00 00 00 00'),
+      hex('00 00 00 00 00 01 00 00 00 88 13 00 00 64 00 00 00 07 00 69 63 71 6C 69 62 00'),
     );
     expect(await file.nextFile()).toMatchObject({ kind: 'init-ack', afterNul: 'icqxfer:subdir' });
-    file.send(h('02 00 09 00 66 69 76 65 2E 74 78 74 00 01 00 00 88 13 00 00 00 00 00 00 64 00 00 00'));
-    expect(toHex(await file.next())).toBe(toHex(h('03 00 00 00 00 00 00 00 00 64 00 00 00')));
+    file.send(hex('02 00 09 00 66 69 76 65 2E 74 78 74 00 01 00 00 88 13 00 00 00 00 00 00 64 00 00 00'));
+    expect(toHex(await file.next())).toBe(toHex(hex('03 00 00 00 00 00 00 00 00 64 00 00 00')));
     const data = pattern(5000, 4);
     file.send(...[0, 2048, 4096].map((at) => Buffer.concat([Buffer.from([6]), data.subarray(at, at + 2048)])));
     file.close();
@@ -69,10 +67,10 @@ describe('icqsend sends to icqlib 1.0.0', () => {
     const file = await fileListener.accept();
     await file.nextInit();
     expect(decodeFilePacket(await file.next())).toMatchObject({ kind: 'batch-init', count: 3, total: 7049 });
-    file.send(h('01 64 00 00 00 07 00 69 63 71 6C 69 62 00'));
+    file.send(hex('01 64 00 00 00 07 00 69 63 71 6C 69 62 00'));
     for (const [name, data] of [['five.txt', five], ['empty.bin', Buffer.alloc(0)], ['two049.bin', two049]] as const) {
       expect(await file.nextFile()).toMatchObject({ kind: 'file-info', name, text: '', size: data.length });
-      file.send(h('03 00 00 00 00 00 00 00 00 64 00 00 00'));
+      file.send(hex('03 00 00 00 00 00 00 00 00 64 00 00 00'));
       if (data.length === 0) expect(toHex(await file.next())).toBe('06');
       else expect((await file.data(data.length)).data.equals(data)).toBe(true);
     }

@@ -5,7 +5,7 @@ import { decodeFilePacket } from '../../src/wire/file.js';
 import { PeerCommand, PeerStatus, decodePeerMessage, filePortFromAck, fileAccept } from '../../src/wire/peer.js';
 import { runIcqsend, startIcqrecv, stopAll } from '../../scripts/processes.js';
 import { hex, toHex } from '../helpers/hex.js';
-import { RawListener, closeRawPeers, rawConnect, removeTempDirs, sha256, tempDir, waitForEvents } from './helpers.js';
+import { RawListener, closeRawPeers, rawConnect, removeTempDirs, pattern, sha256, tempDir, waitForEvents } from './helpers.js';
 
 // Licq 1.0.4's own bytes (../shared/captures/licq-1.0.4-*.txt), replayed by raw peers
 // against the real icqrecv and icqsend (`npm run build` first).
@@ -16,28 +16,26 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-const h = (s: string) => hex(s.replace(/\s+/g, ' ').trim());
-const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 
 /** Licq 1.0.4 as a sender (captures/licq-1.0.4-sends.txt), UIN 1001, peer treated as v3. */
 const LICQ_SENDS = {
-  msgInit: h('FF 06 00 00 00 2C B9 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 2C B9 00 00'),
-  request1: h(`E9 03 00 00 06 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 2C B9 00 00 04 00 00 10 00
+  msgInit: hex('FF 06 00 00 00 2C B9 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 2C B9 00 00'),
+  request1: hex(`E9 03 00 00 06 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 2C B9 00 00 04 00 00 10 00
     00 00 00 00 0B 00 74 77 6F 30 34 39 2E 62 69 6E 00 01 08 00 00 00 00 00 00 FF FF FF FF 4C EC 03`),
-  fileInit1: h('FF 06 00 00 00 66 80 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 66 80 00 00'),
-  batch1: h('00 00 00 00 00 01 00 00 00 01 08 00 00 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'),
-  info1: h('02 00 0B 00 74 77 6F 30 34 39 2E 62 69 6E 00 01 00 00 01 08 00 00 00 00 00 00 64 00 00 00'),
-  request2: h(`E9 03 00 00 06 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 2C B9 00 00 04 00 00 10 00
+  fileInit1: hex('FF 06 00 00 00 66 80 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 66 80 00 00'),
+  batch1: hex('00 00 00 00 00 01 00 00 00 01 08 00 00 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'),
+  info1: hex('02 00 0B 00 74 77 6F 30 34 39 2E 62 69 6E 00 01 00 00 01 08 00 00 00 00 00 00 64 00 00 00'),
+  request2: hex(`E9 03 00 00 06 00 EE 07 00 00 E9 03 00 00 03 00 01 00 00 00 00 00 00 00 00 00 00 2C B9 00 00 04 00 00 10 00
     00 00 00 00 0A 00 65 6D 70 74 79 2E 62 69 6E 00 00 00 00 00 00 00 00 00 FE FF FF FF 4C EC 03`),
-  fileInit2: h('FF 06 00 00 00 BC AD 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 BC AD 00 00'),
-  batch2: h('00 00 00 00 00 01 00 00 00 00 00 00 00 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'),
-  info2: h('02 00 0A 00 65 6D 70 74 79 2E 62 69 6E 00 01 00 00 00 00 00 00 00 00 00 00 64 00 00 00'),
+  fileInit2: hex('FF 06 00 00 00 BC AD 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 BC AD 00 00'),
+  batch2: hex('00 00 00 00 00 01 00 00 00 00 00 00 00 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00'),
+  info2: hex('02 00 0A 00 65 6D 70 74 79 2E 62 69 6E 00 01 00 00 00 00 00 00 00 00 00 00 64 00 00 00'),
 };
 /** Licq 1.0.4 as a receiver (captures/licq-1.0.4-receives.txt): 05 before its 01, 17-byte 03s. */
-const LICQ_SPEED = h('05 64 00 00 00');
-const LICQ_INIT_ACK = h('01 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00');
+const LICQ_SPEED = hex('05 64 00 00 00');
+const LICQ_INIT_ACK = hex('01 64 00 00 00 09 00 6C 69 63 71 31 30 30 31 00');
 const licqStart = (offset: number, fileNo: number) => {
-  const b = h('03 00 00 00 00 00 00 00 00 64 00 00 00 00 00 00 00');
+  const b = hex('03 00 00 00 00 00 00 00 00 64 00 00 00 00 00 00 00');
   b.writeUInt32LE(offset, 1);
   b.writeUInt32LE(fileNo, 13);
   return b;
@@ -63,7 +61,7 @@ describe('Licq 1.0.4 sends to icqrecv', () => {
     const initAck = decodeFilePacket(await file1.next());
     expect(initAck).toMatchObject({ kind: 'init-ack', speed: 100, afterNul: 'icqxfer:subdir' });
     file1.send(LICQ_SENDS.info1);
-    expect(toHex(await file1.next())).toBe(toHex(h(START_13)));
+    expect(toHex(await file1.next())).toBe(toHex(hex(START_13)));
     const data = pattern(2049, 7);
     file1.send(Buffer.concat([Buffer.from([6]), data.subarray(0, 2048)]), Buffer.concat([Buffer.from([6]), data.subarray(2048)]));
     file1.close();
@@ -77,8 +75,8 @@ describe('Licq 1.0.4 sends to icqrecv', () => {
     file2.send(LICQ_SENDS.fileInit2, LICQ_SENDS.batch2);
     await file2.next();
     file2.send(LICQ_SENDS.info2);
-    expect(toHex(await file2.next())).toBe(toHex(h(START_13)));
-    file2.send(h('06'));
+    expect(toHex(await file2.next())).toBe(toHex(hex(START_13)));
+    file2.send(hex('06'));
     file2.close();
     await waitForEvents(r.program, (e) => e.event === 'file-done' && e.name === 'empty.bin');
     expect((await readFile(path.join(r.inbox, 'empty.bin'))).length).toBe(0);
@@ -90,7 +88,7 @@ describe('Licq 1.0.4 sends to icqrecv', () => {
     const msg = await rawConnect(r.port);
     const v4 = Buffer.from(LICQ_SENDS.request1);
     v4.writeUInt16LE(4, 4);
-    msg.send(h('FF 04 00 00 00 2C B9 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 2C B9 00 00'), v4);
+    msg.send(hex('FF 04 00 00 00 2C B9 00 00 E9 03 00 00 00 00 00 00 00 00 00 00 04 2C B9 00 00'), v4);
     await msg.waitClosed();
     const [error] = await waitForEvents(r.program, (e) => e.event === 'error');
     expect(error).toMatchObject({ code: 'ICQ_ERR_UNSUPPORTED_VERSION', peer: 1001 });
@@ -181,7 +179,7 @@ describe('icqsend sends to Licq 1.0.4', () => {
     const msg = await listener.accept();
     await msg.nextInit();
     await msg.nextMessage();
-    msg.send(h(`E9 03 00 00 02 00 DA 07 00 00 E9 03 00 00 03 00 0A 00 6E 6F 2D 74 68 61 6E 6B 73 00 00 00 00 00 00 00 00 00
+    msg.send(hex(`E9 03 00 00 02 00 DA 07 00 00 E9 03 00 00 03 00 0A 00 6E 6F 2D 74 68 61 6E 6B 73 00 00 00 00 00 00 00 00 00
       43 DB 00 00 04 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 FE FF FF FF`));
     const { exit, program } = await sending;
     expect(exit.code, program.stderr()).toBe(5);
